@@ -1,0 +1,59 @@
+"""Asyncio client for the NAVER Cloud Platform Data Flow API.
+
+Signed requests (API Gateway signature v2), typed frozen jobs, auto-paging,
+typed errors and retries; see ``docs/`` for the guide.
+"""
+
+from ._auth import NcpSignatureAuth, sign_v2
+from ._client import DEFAULT_BASE_URL, DataFlowClient
+from ._credentials import Credentials
+from ._errors import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    DataFlowError,
+    MissingCredentialsError,
+    NotFoundError,
+    PaginationError,
+    PermissionDeniedError,
+    QuotaExceededError,
+    RateLimitError,
+    ServerError,
+    UnexpectedResponseError,
+)
+from ._models import ExecutionStatus, Job, JobPage, JobStatus, JobType
+from ._pagination import AsyncPager
+from ._retry import RetryPolicy
+from ._version import __version__
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AsyncPager",
+    "AuthenticationError",
+    "BadRequestError",
+    "Credentials",
+    "DataFlowClient",
+    "DataFlowError",
+    "ExecutionStatus",
+    "Job",
+    "JobPage",
+    "JobStatus",
+    "JobType",
+    "MissingCredentialsError",
+    "NcpSignatureAuth",
+    "NotFoundError",
+    "PaginationError",
+    "PermissionDeniedError",
+    "QuotaExceededError",
+    "RateLimitError",
+    "RetryPolicy",
+    "ServerError",
+    "UnexpectedResponseError",
+    "__version__",
+    "sign_v2",
+]

@@ -1,0 +1,248 @@
+"""``DataFlowClient``: the asyncio client for the Data Flow API."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+
+from ._auth import NcpSignatureAuth
+from ._converter import structure_jobs
+from ._credentials import Credentials
+from ._errors import UnexpectedResponseError
+from ._models import Job, JobPage, JobStatus
+from ._pagination import AsyncPager, walk_jobs, walk_pages
+from ._retry import RetryPolicy
+from ._transport import Transport
+from ._version import __version__
+
+__all__ = ["DEFAULT_BASE_URL", "DEFAULT_TIMEOUT", "DataFlowClient"]
+
+DEFAULT_BASE_URL = "https://dataflow.apigw.ntruss.com"
+"""The public-site endpoint, the only one documented."""
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+"""30 s per read/write/pool wait, 10 s to connect."""
+DEFAULT_PAGE_SIZE = 1000
+JOBS_PATH = "/api/v1/jobs"
+_STATUSES: dict[str, JobStatus] = {s.value: s for s in JobStatus}
+
+
+class DataFlowClient:
+    """An asyncio client for NAVER Cloud Data Flow.
+
+    ``credentials`` default to the chain NAVER Cloud's tools use (environment, then
+    ``~/.ncloud/configure`` with the profile ``profile`` or ``$NCLOUD_PROFILE``).
+    Given ``http_client``, the client sends through it and never closes it; if that
+    client already has an ``auth`` and no credentials are passed, its auth is used.
+    Otherwise the client owns one ``httpx.AsyncClient`` and closes it in ``aclose()``.
+
+    ``max_retries`` is a shorthand for ``retry=RetryPolicy(max_retries=...)``; pass one
+    or the other.
+    """
+
+    def __init__(
+        self,
+        credentials: Credentials | None = None,
+        *,
+        base_url: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        retry: RetryPolicy | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        profile: str | None = None,
+    ) -> None:
+        if credentials is not None and not isinstance(credentials, Credentials):
+            raise TypeError(
+                f"credentials must be a Credentials instance, not {type(credentials).__name__}"
+            )
+        if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
+            raise TypeError(
+                f"http_client must be an httpx.AsyncClient, not {type(http_client).__name__}"
+            )
+        if retry is not None and max_retries is not None:
+            raise ValueError("pass max_retries or retry, not both")
+        if retry is None:
+            retry = RetryPolicy() if max_retries is None else RetryPolicy(max_retries=max_retries)
+        if credentials is not None and profile is not None:
+            raise ValueError("pass credentials or profile, not both")
+        self.base_url = _check_base_url(
+            base_url
+            if base_url is not None
+            else (str(http_client.base_url) if http_client and http_client.base_url else None)
+            or DEFAULT_BASE_URL
+        )
+        auth: httpx.Auth | None = None
+        if credentials is None and not (http_client is not None and http_client.auth is not None):
+            credentials = Credentials.resolve(profile=profile)
+        if credentials is not None:
+            auth = NcpSignatureAuth(credentials)
+        self.credentials = credentials
+        request_timeout = _check_timeout(timeout)
+        self._owns_http_client = http_client is None
+        if http_client is None:
+            http_client = httpx.AsyncClient(
+                timeout=request_timeout or DEFAULT_TIMEOUT,
+                headers={"User-Agent": f"dataflow-async/{__version__}"},
+            )
+        http_client.headers.setdefault("Accept", "application/json")
+        self.http_client = http_client
+        self._transport = Transport(
+            http_client, base_url=self.base_url, auth=auth, timeout=request_timeout, retry=retry
+        )
+
+    @property
+    def retry(self) -> RetryPolicy:
+        """The retry policy in force."""
+        return self._transport.retry
+
+    def __repr__(self) -> str:
+        return f"DataFlowClient(base_url={self.base_url!r}, credentials={self.credentials!r})"
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the http client if this client created it; a given one is left open."""
+        if self._owns_http_client:
+            await self.http_client.aclose()
+
+    async def list_jobs(
+        self,
+        *,
+        name: str | None = None,
+        status: JobStatus | str | None = None,
+        page: int = 0,
+        limit: int = DEFAULT_PAGE_SIZE,
+    ) -> JobPage:
+        """Fetch one page of jobs (``page`` is 0-based).
+
+        Raises ``ValueError`` for a bad argument before anything is sent.
+        """
+        params = _job_filters(name, status)
+        _check_int("page", page, minimum=0)
+        _check_int("limit", limit, minimum=1)
+        return await self._fetch_page(params, page, limit)
+
+    def iter_job_pages(
+        self,
+        *,
+        name: str | None = None,
+        status: JobStatus | str | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        start_page: int = 0,
+    ) -> AsyncPager[JobPage]:
+        """Iterate over non-empty pages of jobs until the last page.
+
+        Arguments are checked now, before the first request.
+        """
+        params = _job_filters(name, status)
+        _check_int("page_size", page_size, minimum=1)
+        _check_int("start_page", start_page, minimum=0)
+
+        async def fetch(number: int, limit: int) -> JobPage:
+            return await self._fetch_page(params, number, limit)
+
+        return AsyncPager(walk_pages(fetch, page_size=page_size, start_page=start_page))
+
+    def iter_jobs(
+        self,
+        *,
+        name: str | None = None,
+        status: JobStatus | str | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        max_items: int | None = None,
+    ) -> AsyncPager[Job]:
+        """Iterate over every matching job, page after page, ``max_items`` at most.
+
+        Arguments are checked now, before the first request.
+        """
+        params = _job_filters(name, status)
+        _check_int("page_size", page_size, minimum=1)
+        if max_items is not None:
+            _check_int("max_items", max_items, minimum=0)
+
+        async def fetch(number: int, limit: int) -> JobPage:
+            return await self._fetch_page(params, number, limit)
+
+        return AsyncPager(walk_jobs(fetch, page_size=page_size, max_items=max_items))
+
+    async def _fetch_page(self, filters: dict[str, str], page: int, limit: int) -> JobPage:
+        body = await self._transport.get_json(JOBS_PATH, {**filters, "page": page, "limit": limit})
+        return _job_page(body, page, limit)
+
+
+def _job_page(body: Any, page: int, limit: int) -> JobPage:
+    """Structure a getJobs body; ``UnexpectedResponseError`` if it is not that shape."""
+    if not isinstance(body, dict) or not isinstance(body.get("list"), list):
+        shape = type(body).__name__ if not isinstance(body, dict) else f"keys {sorted(body)[:8]}"
+        raise UnexpectedResponseError(
+            f"GET {JOBS_PATH} answered a {shape}, not an object with a 'list' of jobs"
+        )
+    items = body["list"]
+    try:
+        jobs = structure_jobs(items)
+    except ValueError as exc:
+        raise UnexpectedResponseError(
+            f"GET {JOBS_PATH} sent a job that does not fit: {exc}"
+        ) from None
+    return JobPage(
+        jobs=jobs,
+        count=_int_or(body.get("count"), len(jobs)),
+        page=_int_or(body.get("page"), page),
+        limit=_int_or(body.get("limit"), limit),
+    )
+
+
+def _int_or(value: Any, default: int) -> int:
+    return value if type(value) is int else default
+
+
+def _job_filters(name: str | None, status: JobStatus | str | None) -> dict[str, str]:
+    params: dict[str, str] = {}
+    if name is not None:
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"name must be a non-empty str or None, got {name!r}")
+        params["name"] = name
+    if status is not None:
+        member = _STATUSES.get(status) if isinstance(status, str) else None
+        if member is None:
+            valid = ", ".join(_STATUSES)
+            raise ValueError(f"status must be one of {valid} (or a JobStatus), got {status!r}")
+        params["status"] = member.value
+    return params
+
+
+def _check_int(name: str, value: Any, *, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
+
+
+def _check_timeout(timeout: float | httpx.Timeout | None) -> httpx.Timeout | None:
+    if timeout is None or isinstance(timeout, httpx.Timeout):
+        return timeout
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
+        raise ValueError(
+            f"timeout must be a number of seconds > 0 or an httpx.Timeout, got {timeout!r}"
+        )
+    return httpx.Timeout(float(timeout))
+
+
+def _check_base_url(base_url: str) -> str:
+    try:
+        url = httpx.URL(base_url)
+    except (httpx.InvalidURL, TypeError):
+        raise ValueError(f"base_url must be an absolute http(s) URL, got {base_url!r}") from None
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ValueError(f"base_url must be an absolute http(s) URL, got {base_url!r}")
+    if url.query or url.fragment:
+        raise ValueError(f"base_url must not have a query or fragment, got {base_url!r}")
+    return str(url).rstrip("/")

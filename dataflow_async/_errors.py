@@ -1,0 +1,141 @@
+"""The exceptions the library raises, one tree rooted at :class:`DataFlowError`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+__all__ = [
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "DataFlowError",
+    "MissingCredentialsError",
+    "NotFoundError",
+    "PaginationError",
+    "PermissionDeniedError",
+    "QuotaExceededError",
+    "RateLimitError",
+    "ServerError",
+    "UnexpectedResponseError",
+]
+
+
+class DataFlowError(Exception):
+    """Base of every exception raised by dataflow-async."""
+
+
+class MissingCredentialsError(DataFlowError):
+    """No access key / secret key pair could be found, or only half of one."""
+
+
+class APIConnectionError(DataFlowError):
+    """The request did not get a complete HTTP response (DNS, connect, reset, broken body)."""
+
+    def __init__(self, message: str, *, request: httpx.Request | None = None) -> None:
+        super().__init__(message)
+        self.request = request
+
+
+class APITimeoutError(APIConnectionError):
+    """The request timed out, or the call's deadline ran out."""
+
+
+class UnexpectedResponseError(DataFlowError):
+    """A successful response whose body is not JSON or not the documented shape."""
+
+    def __init__(self, message: str, *, response: httpx.Response | None = None) -> None:
+        super().__init__(message)
+        self.response = response
+
+
+class PaginationError(DataFlowError):
+    """The server's pages cannot be walked safely (it repeats pages instead of advancing)."""
+
+
+class APIStatusError(DataFlowError):
+    """The API answered with an error status (4xx or 5xx).
+
+    ``error_code`` is the gateway's ``errorCode`` (a string such as ``"200"``) or the
+    service's ``errorType`` (such as ``"NOT_FOUND"``); ``message`` and ``details`` are
+    the server's words; ``body`` is the decoded JSON body (``None`` if it was not JSON)
+    and ``response`` the raw :class:`httpx.Response`.
+    """
+
+    def __init__(
+        self,
+        status_code: int,
+        error_code: str | None,
+        message: str,
+        details: str | None,
+        response: httpx.Response | None = None,
+        *,
+        body: Any = None,
+    ) -> None:
+        self.status_code = status_code
+        self.error_code = error_code
+        self.message = message
+        self.details = details
+        self.response = response
+        self.body = body
+        super().__init__(self._describe())
+
+    def _describe(self) -> str:
+        text = f"HTTP {self.status_code}"
+        if self.error_code:
+            text += f" (errorCode {self.error_code})"
+        text += f": {self.message}"
+        if self.details and self.details != self.message:
+            text += f" - {self.details}"
+        return text
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(status_code={self.status_code!r}, "
+            f"error_code={self.error_code!r}, message={self.message!r}, details={self.details!r})"
+        )
+
+
+class BadRequestError(APIStatusError):
+    """HTTP 400: a parameter or the request itself was rejected."""
+
+
+class AuthenticationError(APIStatusError):
+    """HTTP 401: wrong key, bad signature, or a clock more than 5 minutes off."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """HTTP 403 (or the gateway's 401 with errorCode 210): the key may not do this."""
+
+
+class NotFoundError(APIStatusError):
+    """HTTP 404: no such path or resource."""
+
+
+class RateLimitError(APIStatusError):
+    """HTTP 429: throttled. ``retry_after`` is the wait the server asked for, in seconds."""
+
+    def __init__(
+        self,
+        status_code: int,
+        error_code: str | None,
+        message: str,
+        details: str | None,
+        response: httpx.Response | None = None,
+        *,
+        body: Any = None,
+        retry_after: float | None = None,
+    ) -> None:
+        self.retry_after = retry_after
+        super().__init__(status_code, error_code, message, details, response, body=body)
+
+
+class QuotaExceededError(RateLimitError):
+    """HTTP 429 with the gateway's errorCode 400: a quota, not a throttle; never retried."""
+
+
+class ServerError(APIStatusError):
+    """HTTP 5xx: the service or the gateway failed."""
