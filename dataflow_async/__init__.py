@@ -23,10 +23,13 @@ from ._errors import (
     ServerError,
     UnexpectedResponseError,
 )
+from ._logging import setup_logging_from_env
 from ._models import ExecutionStatus, Job, JobPage, JobStatus, JobType
-from ._pagination import AsyncPager
+from ._pagination import AsyncPager, WalkStats
 from ._retry import RetryPolicy
 from ._version import __version__
+
+setup_logging_from_env()
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -54,6 +57,7 @@ __all__ = [
     "RetryPolicy",
     "ServerError",
     "UnexpectedResponseError",
+    "WalkStats",
     "__version__",
     "sign_v2",
 ]

@@ -12,7 +12,7 @@ from ._converter import structure_jobs
 from ._credentials import Credentials
 from ._errors import UnexpectedResponseError
 from ._models import Job, JobPage, JobStatus
-from ._pagination import AsyncPager, walk_jobs, walk_pages
+from ._pagination import AsyncPager, WalkStats, walk_jobs, walk_pages
 from ._retry import RetryPolicy
 from ._transport import Transport
 from ._version import __version__
@@ -151,7 +151,10 @@ class DataFlowClient:
         async def fetch(number: int, limit: int) -> JobPage:
             return await self._fetch_page(params, number, limit)
 
-        return AsyncPager(walk_pages(fetch, page_size=page_size, start_page=start_page))
+        stats = WalkStats()
+        return AsyncPager(
+            walk_pages(fetch, page_size=page_size, start_page=start_page, stats=stats), stats
+        )
 
     def iter_jobs(
         self,
@@ -160,20 +163,30 @@ class DataFlowClient:
         status: JobStatus | str | None = None,
         page_size: int = DEFAULT_PAGE_SIZE,
         max_items: int | None = None,
+        dedupe: bool = True,
     ) -> AsyncPager[Job]:
         """Iterate over every matching job, page after page, ``max_items`` at most.
 
+        With ``dedupe`` (the default) a job seen on one of the previous two pages is
+        not yielded again: jobs created during a walk shift later pages, and a job
+        would otherwise come twice. What was dropped is counted in ``.stats``.
         Arguments are checked now, before the first request.
         """
         params = _job_filters(name, status)
         _check_int("page_size", page_size, minimum=1)
         if max_items is not None:
             _check_int("max_items", max_items, minimum=0)
+        if not isinstance(dedupe, bool):
+            raise ValueError(f"dedupe must be a bool, got {dedupe!r}")
 
         async def fetch(number: int, limit: int) -> JobPage:
             return await self._fetch_page(params, number, limit)
 
-        return AsyncPager(walk_jobs(fetch, page_size=page_size, max_items=max_items))
+        stats = WalkStats()
+        walk = walk_jobs(
+            fetch, page_size=page_size, max_items=max_items, dedupe=dedupe, stats=stats
+        )
+        return AsyncPager(walk, stats)
 
     async def _fetch_page(self, filters: dict[str, str], page: int, limit: int) -> JobPage:
         body = await self._transport.get_json(JOBS_PATH, {**filters, "page": page, "limit": limit})

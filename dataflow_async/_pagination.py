@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from types import TracebackType
 from typing import Generic, Self, TypeVar
 
+import attrs
+
 from ._errors import PaginationError
 from ._models import Job, JobPage
 
-__all__ = ["AsyncPager", "walk_jobs", "walk_pages"]
+__all__ = ["AsyncPager", "WalkStats", "walk_jobs", "walk_pages"]
 
 T = TypeVar("T")
 
 FetchPage = Callable[[int, int], Awaitable[JobPage]]
 """``fetch(page, limit)``: one request for one page."""
+
+DEDUPE_WINDOW_PAGES = 2
+"""How many previous pages' job ids ``iter_jobs`` remembers to drop repeats."""
+MAX_DROPPED_IDS = 1000
+"""How many dropped job ids :class:`WalkStats` keeps (the count goes on)."""
 
 # A page that holds exactly the jobs of a page already seen is "stale": a server that
 # ignores ``page`` (or cycles) sends nothing but stale pages, while jobs created during
@@ -23,17 +31,34 @@ FetchPage = Callable[[int, int], Awaitable[JobPage]]
 MAX_STALE_PAGES = 3
 
 
+@attrs.define
+class WalkStats:
+    """What one walk has done so far: pages received, items yielded, repeats dropped.
+
+    ``dropped_job_ids`` keeps the first ``MAX_DROPPED_IDS`` ids that ``iter_jobs``
+    dropped as repeats (jobs seen on an earlier page, shifted by jobs created
+    during the walk).
+    """
+
+    pages: int = 0
+    jobs: int = 0
+    duplicates_dropped: int = 0
+    dropped_job_ids: list[str] = attrs.Factory(list)
+
+
 class AsyncPager(Generic[T]):
     """An async iterator over pages or jobs that can be closed early.
 
     Use it in ``async for``; ``aclose()`` (or ``async with``, or
     ``contextlib.aclosing``) releases it at once when the loop stops early.
+    ``stats`` counts what the walk has done.
     """
 
-    __slots__ = ("_agen",)
+    __slots__ = ("_agen", "stats")
 
-    def __init__(self, agen: AsyncGenerator[T, None]) -> None:
+    def __init__(self, agen: AsyncGenerator[T, None], stats: WalkStats) -> None:
         self._agen = agen
+        self.stats = stats
 
     def __aiter__(self) -> Self:
         return self
@@ -65,22 +90,24 @@ def is_last_page(page: JobPage, limit: int, count_is_total: bool) -> bool:
     return count_is_total and (page.page + 1) * limit >= page.count
 
 
-async def walk_pages(
-    fetch: FetchPage, *, page_size: int, start_page: int = 0
-) -> AsyncGenerator[JobPage, None]:
-    """Yield non-empty pages from ``start_page`` until the last one."""
+async def _walk(
+    fetch: FetchPage, page_size: int, start_page: int, stats: WalkStats
+) -> AsyncGenerator[tuple[JobPage, frozenset[str]], None]:
+    """Yield each new non-empty page with the set of its job ids, until the last page."""
     number = start_page
     seen: set[int] = set()
     stale = 0
     count_is_total = False
     while True:
         page = await fetch(number, page_size)
+        stats.pages += 1
         if not page.jobs:
             return
         # The server may cap the page size; its own ``limit`` then tells what a full page is.
         limit = page.limit if 0 < page.limit < page_size else page_size
         count_is_total = count_is_total or page.count > len(page.jobs)
-        fingerprint = hash(tuple(job.job_id for job in page.jobs))
+        ids = frozenset([job.job_id for job in page.jobs])
+        fingerprint = hash(ids)
         if fingerprint in seen:
             stale += 1
             if stale >= MAX_STALE_PAGES:
@@ -91,29 +118,68 @@ async def walk_pages(
         else:
             stale = 0
             seen.add(fingerprint)
-            yield page
+            yield page, ids
         if is_last_page(page, limit, count_is_total):
             return
         number += 1
 
 
+async def walk_pages(
+    fetch: FetchPage, *, page_size: int, start_page: int = 0, stats: WalkStats
+) -> AsyncGenerator[JobPage, None]:
+    """Yield non-empty pages from ``start_page`` until the last one."""
+    async for page, _ids in _walk(fetch, page_size, start_page, stats):
+        yield page
+
+
 async def walk_jobs(
-    fetch: FetchPage, *, page_size: int, max_items: int | None
+    fetch: FetchPage,
+    *,
+    page_size: int,
+    max_items: int | None,
+    dedupe: bool = True,
+    stats: WalkStats,
 ) -> AsyncGenerator[Job, None]:
-    """Yield jobs across pages, stopping exactly at ``max_items``."""
+    """Yield jobs across pages, each job id at most once (``dedupe``), stopping
+    exactly at ``max_items``."""
     if max_items is not None:
         if max_items == 0:
             return
         # Ask for no more than will be used: with a smaller page the first is enough.
         page_size = min(page_size, max_items)
     left = max_items
-    async for page in walk_pages(fetch, page_size=page_size):
-        jobs = page.jobs
+    recent: deque[frozenset[str]] = deque(maxlen=DEDUPE_WINDOW_PAGES)
+    async for page, ids in _walk(fetch, page_size, 0, stats):
+        jobs: tuple[Job, ...] | list[Job] = page.jobs
+        if dedupe:
+            if len(ids) != len(jobs) or any(not ids.isdisjoint(r) for r in recent):
+                jobs = _drop_repeats(jobs, recent, stats)
+            recent.append(ids)
         if left is not None:
             if len(jobs) >= left:
-                for job in jobs[:left]:
+                jobs = jobs[:left]
+                stats.jobs += left
+                for job in jobs:
                     yield job
                 return
             left -= len(jobs)
+        stats.jobs += len(jobs)
         for job in jobs:
             yield job
+
+
+def _drop_repeats(
+    jobs: tuple[Job, ...] | list[Job], recent: deque[frozenset[str]], stats: WalkStats
+) -> list[Job]:
+    kept: list[Job] = []
+    here: set[str] = set()
+    for job in jobs:
+        job_id = job.job_id
+        if job_id in here or any(job_id in r for r in recent):
+            stats.duplicates_dropped += 1
+            if len(stats.dropped_job_ids) < MAX_DROPPED_IDS:
+                stats.dropped_job_ids.append(job_id)
+            continue
+        here.add(job_id)
+        kept.append(job)
+    return kept

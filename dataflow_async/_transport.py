@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 
+from ._auth import NcpSignatureAuth
 from ._errors import (
     APIConnectionError,
     APIStatusError,
@@ -23,13 +26,19 @@ from ._errors import (
     UnexpectedResponseError,
 )
 from ._json import JSONDecodeError, loads
-from ._retry import RetryPolicy, parse_retry_after
+from ._logging import logger
+from ._retry import RetryBudget, RetryPolicy, parse_retry_after
 
-__all__ = ["Transport", "status_error"]
+__all__ = ["Transport", "safe_headers", "status_error"]
 
-logger = logging.getLogger("dataflow_async")
 
 _EXCERPT = 200
+CLOCK_SKEW_THRESHOLD = 60.0
+"""Seconds the local clock may be off before a 401 is read as clock skew."""
+LOGGED_HEADERS = frozenset(
+    {"content-type", "content-length", "date", "retry-after", "retry-after-ms", "x-request-id"}
+)
+"""Response headers that may appear in debug logs; no other header value is logged."""
 
 
 def excerpt(content: bytes) -> str:
@@ -102,65 +111,137 @@ class Transport:
         auth: httpx.Auth | None,
         timeout: httpx.Timeout | None,
         retry: RetryPolicy,
-        clock: Callable[[], float] = time.time,
     ) -> None:
         self.http_client = http_client
         self.base_url = base_url.rstrip("/")
         self.auth = auth
         self.timeout = timeout
         self.retry = retry
-        self.clock = clock
+        self.budget = RetryBudget(retry.budget_tokens, retry.budget_refill)
+        self._skew_warned = False
+
+    @property
+    def signer(self) -> NcpSignatureAuth | None:
+        """The signature auth in use, whose clock can be corrected, if it is ours."""
+        auth = self.auth if self.auth is not None else self.http_client.auth
+        return auth if isinstance(auth, NcpSignatureAuth) else None
 
     async def get_json(self, path: str, params: Mapping[str, str | int]) -> Any:
         """GET ``path`` and return its decoded JSON body, retrying what may be retried."""
         policy = self.retry
         url = self.base_url + path
+        deadline_at = None if policy.deadline is None else policy.clock() + policy.deadline
+        attempt = 0
         retries = 0
+        skew_repaired = False
         while True:
+            attempt += 1
+            remaining = None if deadline_at is None else deadline_at - policy.clock()
+            if remaining is not None and remaining <= 0:
+                raise APITimeoutError(
+                    f"deadline of {policy.deadline} s reached after {attempt - 1} attempt(s)"
+                )
             request = self.http_client.build_request(
-                "GET",
-                url,
-                params=params,
-                timeout=self.timeout if self.timeout is not None else httpx.USE_CLIENT_DEFAULT,
+                "GET", url, params=params, timeout=self._attempt_timeout(remaining)
             )
             started = time.perf_counter()
-            error: Exception
-            try:
-                response = await self.http_client.send(
-                    request, auth=self.auth if self.auth is not None else httpx.USE_CLIENT_DEFAULT
-                )
-            except httpx.TimeoutException as exc:
-                error = APITimeoutError(
-                    f"request timed out ({type(exc).__name__})", request=request
-                )
-                status: int | str = type(exc).__name__
-            except httpx.UnsupportedProtocol:
-                raise
-            except httpx.TransportError as exc:
-                error = APIConnectionError(
-                    f"connection failed ({type(exc).__name__}: {exc})", request=request
-                )
-                status = type(exc).__name__
-            else:
-                status = response.status_code
-                if response.is_success:
-                    self._log_attempt(request, status, retries, started)
-                    return self._decode(response)
-                error = status_error(response, now=self.clock())
-            self._log_attempt(request, status, retries, started)
-            delay = self._retry_delay(error, retries)
+            outcome = await self._attempt(request, remaining)
+            self._log_attempt(request, outcome, attempt, started)
+            if isinstance(outcome, httpx.Response):
+                self.budget.record_success()
+                return self._decode(outcome)
+            if not skew_repaired and self._repair_clock_skew(outcome):
+                skew_repaired = True
+                continue
+            delay = self._next_delay(outcome, retries, deadline_at, path)
             if delay is None:
-                raise error
+                raise outcome
             logger.info(
                 "retrying GET %s in %.3f s (retry %d of %d): %s",
-                request.url.path,
+                path,
                 delay,
                 retries + 1,
                 policy.max_retries,
-                _reason(error),
+                _reason(outcome),
             )
             await policy.sleep(delay)
             retries += 1
+
+    def _next_delay(
+        self, error: Exception, retries: int, deadline_at: float | None, path: str
+    ) -> float | None:
+        """The policy's delay, unless the deadline would pass or the budget is spent."""
+        delay = self._retry_delay(error, retries)
+        if delay is None:
+            return None
+        if deadline_at is not None and self.retry.clock() + delay >= deadline_at:
+            logger.info("not retrying GET %s: the deadline would pass", path)
+            return None
+        if not self.budget.try_spend():
+            logger.info("not retrying GET %s: the client's retry budget is spent", path)
+            return None
+        return delay
+
+    async def _attempt(
+        self, request: httpx.Request, remaining: float | None
+    ) -> httpx.Response | APIStatusError | APIConnectionError:
+        """Send once: the successful response, or the error it amounts to."""
+        auth = self.auth if self.auth is not None else httpx.USE_CLIENT_DEFAULT
+        try:
+            async with asyncio.timeout(remaining):
+                response = await self.http_client.send(request, auth=auth)
+        except TimeoutError:
+            return APITimeoutError(
+                "the call's deadline ran out during the request", request=request
+            )
+        except httpx.TimeoutException as exc:
+            return APITimeoutError(f"request timed out ({type(exc).__name__})", request=request)
+        except httpx.UnsupportedProtocol:
+            raise
+        except httpx.TransportError as exc:
+            return APIConnectionError(
+                f"connection failed ({type(exc).__name__}: {exc})", request=request
+            )
+        if response.is_success:
+            return response
+        return status_error(response)
+
+    def _attempt_timeout(self, remaining: float | None) -> Any:
+        if remaining is None:
+            return self.timeout if self.timeout is not None else httpx.USE_CLIENT_DEFAULT
+        base = self.timeout if self.timeout is not None else self.http_client.timeout
+        return httpx.Timeout(
+            connect=_shrink(base.connect, remaining),
+            read=_shrink(base.read, remaining),
+            write=_shrink(base.write, remaining),
+            pool=_shrink(base.pool, remaining),
+        )
+
+    def _repair_clock_skew(self, error: Exception) -> bool:
+        """After a 401 "Authentication Failed" whose ``Date`` shows the local clock off by
+        more than a minute, correct the signer's clock; ``True`` means re-sign and retry."""
+        if not isinstance(error, AuthenticationError) or error.error_code not in (None, "200"):
+            return False
+        signer = self.signer
+        date = error.response.headers.get("date") if error.response is not None else None
+        if signer is None or date is None:
+            return False
+        try:
+            server_now = parsedate_to_datetime(date).timestamp()
+        except (TypeError, ValueError):
+            return False
+        skew = server_now - (signer.clock() + signer.clock_offset)
+        if abs(skew) <= CLOCK_SKEW_THRESHOLD:
+            return False
+        signer.clock_offset += skew
+        log = logger.info if self._skew_warned else logger.warning
+        self._skew_warned = True
+        log(
+            "the local clock is %+.0f s off the gateway's (per its Date header); "
+            "signing with the corrected time from now on",
+            -skew,
+        )
+        return True
 
     def _retry_delay(self, error: Exception, retries: int) -> float | None:
         """Seconds to wait before the next attempt, or ``None`` to raise ``error`` now."""
@@ -192,16 +273,34 @@ class Transport:
 
     @staticmethod
     def _log_attempt(
-        request: httpx.Request, status: int | str, retries: int, started: float
+        request: httpx.Request,
+        outcome: httpx.Response | Exception,
+        attempt: int,
+        started: float,
     ) -> None:
-        if logger.isEnabledFor(logging.DEBUG):
-            logger.debug(
-                "GET %s -> %s (attempt %d, %.1f ms)",
-                request.url.raw_path.decode("ascii"),
-                status,
-                retries + 1,
-                (time.perf_counter() - started) * 1000,
-            )
+        if not logger.isEnabledFor(logging.DEBUG):
+            return
+        response = outcome if isinstance(outcome, httpx.Response) else None
+        if isinstance(outcome, APIStatusError):
+            response = outcome.response
+        status = response.status_code if response is not None else type(outcome).__name__
+        logger.debug(
+            "GET %s -> %s (attempt %d, %.1f ms) %s",
+            request.url.raw_path.decode("ascii"),
+            status,
+            attempt,
+            (time.perf_counter() - started) * 1000,
+            safe_headers(response.headers) if response is not None else {},
+        )
+
+
+def safe_headers(headers: httpx.Headers) -> dict[str, str]:
+    """Only the headers on the allowlist: nothing that could carry a key or signature."""
+    return {name: value for name, value in headers.items() if name in LOGGED_HEADERS}
+
+
+def _shrink(value: float | None, remaining: float) -> float:
+    return remaining if value is None else min(value, remaining)
 
 
 def _reason(error: Exception) -> str:
@@ -209,4 +308,4 @@ def _reason(error: Exception) -> str:
         return f"HTTP {error.status_code}" + (
             f" errorCode {error.error_code}" if error.error_code else ""
         )
-    return type(error).__name__
+    return str(error)
