@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Self
 
@@ -12,7 +13,7 @@ from ._converter import structure_jobs
 from ._credentials import Credentials
 from ._errors import UnexpectedResponseError
 from ._models import Job, JobPage, JobStatus
-from ._pagination import AsyncPager, WalkStats, walk_jobs, walk_pages
+from ._pagination import AsyncPager, FetchPage, WalkStats, walk_jobs, walk_pages
 from ._retry import RetryPolicy
 from ._transport import Transport
 from ._version import __version__
@@ -139,22 +140,28 @@ class DataFlowClient:
         status: JobStatus | str | None = None,
         page_size: int = DEFAULT_PAGE_SIZE,
         start_page: int = 0,
+        prefetch: int = 1,
     ) -> AsyncPager[JobPage]:
         """Iterate over non-empty pages of jobs until the last page.
 
+        ``prefetch`` pages are requested ahead of the one being consumed, once a full
+        first page shows there are more (``0``: strictly one request after another).
         Arguments are checked now, before the first request.
         """
         params = _job_filters(name, status)
         _check_int("page_size", page_size, minimum=1)
         _check_int("start_page", start_page, minimum=0)
 
-        async def fetch(number: int, limit: int) -> JobPage:
-            return await self._fetch_page(params, number, limit)
-
+        _check_int("prefetch", prefetch, minimum=0)
         stats = WalkStats()
-        return AsyncPager(
-            walk_pages(fetch, page_size=page_size, start_page=start_page, stats=stats), stats
+        walk = walk_pages(
+            self._page_fetcher(params),
+            page_size=page_size,
+            start_page=start_page,
+            prefetch=prefetch,
+            stats=stats,
         )
+        return AsyncPager(walk, stats)
 
     def iter_jobs(
         self,
@@ -164,12 +171,14 @@ class DataFlowClient:
         page_size: int = DEFAULT_PAGE_SIZE,
         max_items: int | None = None,
         dedupe: bool = True,
+        prefetch: int = 1,
     ) -> AsyncPager[Job]:
         """Iterate over every matching job, page after page, ``max_items`` at most.
 
         With ``dedupe`` (the default) a job seen on one of the previous two pages is
         not yielded again: jobs created during a walk shift later pages, and a job
         would otherwise come twice. What was dropped is counted in ``.stats``.
+        ``prefetch`` is as for :meth:`iter_job_pages`; jobs still come in order, once.
         Arguments are checked now, before the first request.
         """
         params = _job_filters(name, status)
@@ -178,18 +187,34 @@ class DataFlowClient:
             _check_int("max_items", max_items, minimum=0)
         if not isinstance(dedupe, bool):
             raise ValueError(f"dedupe must be a bool, got {dedupe!r}")
-
-        async def fetch(number: int, limit: int) -> JobPage:
-            return await self._fetch_page(params, number, limit)
-
+        _check_int("prefetch", prefetch, minimum=0)
         stats = WalkStats()
         walk = walk_jobs(
-            fetch, page_size=page_size, max_items=max_items, dedupe=dedupe, stats=stats
+            self._page_fetcher(params),
+            page_size=page_size,
+            max_items=max_items,
+            dedupe=dedupe,
+            prefetch=prefetch,
+            stats=stats,
         )
         return AsyncPager(walk, stats)
 
-    async def _fetch_page(self, filters: dict[str, str], page: int, limit: int) -> JobPage:
-        body = await self._transport.get_json(JOBS_PATH, {**filters, "page": page, "limit": limit})
+    def _page_fetcher(self, filters: dict[str, str]) -> FetchPage:
+        async def fetch(number: int, limit: int, on_sent: Callable[[], None] | None) -> JobPage:
+            return await self._fetch_page(filters, number, limit, on_sent)
+
+        return fetch
+
+    async def _fetch_page(
+        self,
+        filters: dict[str, str],
+        page: int,
+        limit: int,
+        on_sent: Callable[[], None] | None = None,
+    ) -> JobPage:
+        body = await self._transport.get_json(
+            JOBS_PATH, {**filters, "page": page, "limit": limit}, on_sent=on_sent
+        )
         return _job_page(body, page, limit)
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 from collections import deque
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine
+from contextlib import aclosing
 from types import TracebackType
-from typing import Generic, Self, TypeVar
+from typing import Any, Generic, Self, TypeVar
 
 import attrs
 
@@ -16,8 +19,9 @@ __all__ = ["AsyncPager", "WalkStats", "walk_jobs", "walk_pages"]
 
 T = TypeVar("T")
 
-FetchPage = Callable[[int, int], Awaitable[JobPage]]
-"""``fetch(page, limit)``: one request for one page."""
+FetchPage = Callable[[int, int, Callable[[], None] | None], Coroutine[Any, Any, JobPage]]
+"""``fetch(page, limit, on_sent)``: one request for one page; ``on_sent`` is called
+once the request's bytes have been sent."""
 
 DEDUPE_WINDOW_PAGES = 2
 """How many previous pages' job ids ``iter_jobs`` remembers to drop repeats."""
@@ -90,46 +94,135 @@ def is_last_page(page: JobPage, limit: int, count_is_total: bool) -> bool:
     return count_is_total and (page.page + 1) * limit >= page.count
 
 
+class _PagesAhead:
+    """Requests up to ``prefetch`` pages ahead of the one being consumed.
+
+    Each request sent ahead is awaited until its bytes have left (or it finished),
+    so that a consumer busy with the current page does not hold it back.
+    """
+
+    def __init__(self, fetch: FetchPage, page_size: int, prefetch: int) -> None:
+        self.fetch = fetch
+        self.page_size = page_size
+        self.prefetch = prefetch
+        self.pending: deque[tuple[int, asyncio.Task[JobPage]]] = deque()
+
+    async def get(self, number: int, last: int | None, ahead: bool) -> JobPage:
+        """Page ``number``; with ``ahead``, also send requests for the pages after it
+        (none past ``last``)."""
+        send_ahead = ahead and self.prefetch > 0
+        if not (self.pending and self.pending[0][0] == number):
+            if not send_ahead:
+                return await self.fetch(number, self.page_size, None)
+            task = asyncio.create_task(self.fetch(number, self.page_size, None))
+            self.pending.appendleft((number, task))
+        if send_ahead:
+            await self._send_ahead(number, last)
+        page = await self.pending[0][1]
+        self.pending.popleft()
+        return page
+
+    async def _send_ahead(self, number: int, last: int | None) -> None:
+        start = self.pending[-1][0] + 1 if self.pending else number + 1
+        stop = number + self.prefetch if last is None else min(number + self.prefetch, last)
+        loop = asyncio.get_running_loop()
+        sent: list[asyncio.Future[None]] = []
+        for ahead in range(start, stop + 1):
+            signal: asyncio.Future[None] = loop.create_future()
+
+            on_sent = functools.partial(_settle, signal)
+            task = asyncio.create_task(self.fetch(ahead, self.page_size, on_sent))
+            task.add_done_callback(functools.partial(_settle_after, signal))
+            self.pending.append((ahead, task))
+            sent.append(signal)
+        for signal in sent:
+            await signal
+
+    async def aclose(self) -> None:
+        """Cancel what is still in flight and wait until it has stopped."""
+        tasks = [task for _, task in self.pending]
+        self.pending.clear()
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _settle(signal: asyncio.Future[None]) -> None:
+    if not signal.done():
+        signal.set_result(None)
+
+
+def _settle_after(signal: asyncio.Future[None], _task: object) -> None:
+    _settle(signal)
+
+
+def _last_page(page: JobPage, limit: int) -> int:
+    """The last page number when ``page.count`` is the total number of jobs."""
+    return max(-(-page.count // limit) - 1, page.page)
+
+
 async def _walk(
-    fetch: FetchPage, page_size: int, start_page: int, stats: WalkStats
+    fetch: FetchPage,
+    page_size: int,
+    start_page: int,
+    stats: WalkStats,
+    prefetch: int,
+    max_pages: int | None = None,
 ) -> AsyncGenerator[tuple[JobPage, frozenset[str]], None]:
     """Yield each new non-empty page with the set of its job ids, until the last page."""
+    pages = _PagesAhead(fetch, page_size, prefetch)
     number = start_page
+    last = None if max_pages is None else start_page + max_pages - 1
     seen: set[int] = set()
     stale = 0
     count_is_total = False
-    while True:
-        page = await fetch(number, page_size)
-        stats.pages += 1
-        if not page.jobs:
-            return
-        # The server may cap the page size; its own ``limit`` then tells what a full page is.
-        limit = page.limit if 0 < page.limit < page_size else page_size
-        count_is_total = count_is_total or page.count > len(page.jobs)
-        ids = frozenset([job.job_id for job in page.jobs])
-        fingerprint = hash(ids)
-        if fingerprint in seen:
-            stale += 1
-            if stale >= MAX_STALE_PAGES:
-                raise PaginationError(
-                    f"the server sent {stale} pages in a row that repeat earlier pages "
-                    f"(last asked for page {number}); it seems to ignore the page parameter"
+    try:
+        while True:
+            # Pages are requested ahead only once a full page shows there are more.
+            page = await pages.get(number, last, ahead=number > start_page)
+            stats.pages += 1
+            if not page.jobs:
+                return
+            # The server may cap the page size; its ``limit`` then tells what a full page is.
+            limit = page.limit if 0 < page.limit < page_size else page_size
+            if page.count > len(page.jobs):
+                count_is_total = True
+                last = (
+                    _last_page(page, limit) if last is None else min(last, _last_page(page, limit))
                 )
-        else:
-            stale = 0
-            seen.add(fingerprint)
-            yield page, ids
-        if is_last_page(page, limit, count_is_total):
-            return
-        number += 1
+            ids = frozenset([job.job_id for job in page.jobs])
+            fingerprint = hash(ids)
+            if fingerprint in seen:
+                stale += 1
+                if stale >= MAX_STALE_PAGES:
+                    raise PaginationError(
+                        f"the server sent {stale} pages in a row that repeat earlier pages "
+                        f"(last asked for page {number}); it seems to ignore the page parameter"
+                    )
+            else:
+                stale = 0
+                seen.add(fingerprint)
+                yield page, ids
+            if is_last_page(page, limit, count_is_total):
+                return
+            number += 1
+    finally:
+        await pages.aclose()
 
 
 async def walk_pages(
-    fetch: FetchPage, *, page_size: int, start_page: int = 0, stats: WalkStats
+    fetch: FetchPage,
+    *,
+    page_size: int,
+    start_page: int = 0,
+    prefetch: int = 1,
+    stats: WalkStats,
 ) -> AsyncGenerator[JobPage, None]:
     """Yield non-empty pages from ``start_page`` until the last one."""
-    async for page, _ids in _walk(fetch, page_size, start_page, stats):
-        yield page
+    async with aclosing(_walk(fetch, page_size, start_page, stats, prefetch)) as pages:
+        async for page, _ids in pages:
+            yield page
 
 
 async def walk_jobs(
@@ -138,6 +231,7 @@ async def walk_jobs(
     page_size: int,
     max_items: int | None,
     dedupe: bool = True,
+    prefetch: int = 1,
     stats: WalkStats,
 ) -> AsyncGenerator[Job, None]:
     """Yield jobs across pages, each job id at most once (``dedupe``), stopping
@@ -147,25 +241,27 @@ async def walk_jobs(
             return
         # Ask for no more than will be used: with a smaller page the first is enough.
         page_size = min(page_size, max_items)
+    max_pages = None if max_items is None else -(-max_items // page_size)
     left = max_items
     recent: deque[frozenset[str]] = deque(maxlen=DEDUPE_WINDOW_PAGES)
-    async for page, ids in _walk(fetch, page_size, 0, stats):
-        jobs: tuple[Job, ...] | list[Job] = page.jobs
-        if dedupe:
-            if len(ids) != len(jobs) or any(not ids.isdisjoint(r) for r in recent):
-                jobs = _drop_repeats(jobs, recent, stats)
-            recent.append(ids)
-        if left is not None:
-            if len(jobs) >= left:
-                jobs = jobs[:left]
-                stats.jobs += left
-                for job in jobs:
-                    yield job
-                return
-            left -= len(jobs)
-        stats.jobs += len(jobs)
-        for job in jobs:
-            yield job
+    async with aclosing(_walk(fetch, page_size, 0, stats, prefetch, max_pages)) as pages:
+        async for page, ids in pages:
+            jobs: tuple[Job, ...] | list[Job] = page.jobs
+            if dedupe:
+                if len(ids) != len(jobs) or any(not ids.isdisjoint(r) for r in recent):
+                    jobs = _drop_repeats(jobs, recent, stats)
+                recent.append(ids)
+            if left is not None:
+                if len(jobs) >= left:
+                    jobs = jobs[:left]
+                    stats.jobs += left
+                    for job in jobs:
+                        yield job
+                    return
+                left -= len(jobs)
+            stats.jobs += len(jobs)
+            for job in jobs:
+                yield job
 
 
 def _drop_repeats(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -119,6 +119,7 @@ class Transport:
         self.retry = retry
         self.budget = RetryBudget(retry.budget_tokens, retry.budget_refill)
         self._skew_warned = False
+        self._traceable: bool | None = None
 
     @property
     def signer(self) -> NcpSignatureAuth | None:
@@ -126,8 +127,18 @@ class Transport:
         auth = self.auth if self.auth is not None else self.http_client.auth
         return auth if isinstance(auth, NcpSignatureAuth) else None
 
-    async def get_json(self, path: str, params: Mapping[str, str | int]) -> Any:
-        """GET ``path`` and return its decoded JSON body, retrying what may be retried."""
+    async def get_json(
+        self,
+        path: str,
+        params: Mapping[str, str | int],
+        *,
+        on_sent: Callable[[], None] | None = None,
+    ) -> Any:
+        """GET ``path`` and return its decoded JSON body, retrying what may be retried.
+
+        ``on_sent`` is called once the first attempt's request has been written (when
+        the transport reports it; otherwise nothing calls it).
+        """
         policy = self.retry
         url = self.base_url + path
         deadline_at = None if policy.deadline is None else policy.clock() + policy.deadline
@@ -144,6 +155,8 @@ class Transport:
             request = self.http_client.build_request(
                 "GET", url, params=params, timeout=self._attempt_timeout(remaining)
             )
+            if on_sent is not None and attempt == 1:
+                self._report_sent(request, on_sent)
             started = time.perf_counter()
             outcome = await self._attempt(request, remaining)
             self._log_attempt(request, outcome, attempt, started)
@@ -205,6 +218,22 @@ class Transport:
         if response.is_success:
             return response
         return status_error(response)
+
+    def _report_sent(self, request: httpx.Request, on_sent: Callable[[], None]) -> None:
+        """Arrange for ``on_sent`` to be called once ``request`` has been written.
+
+        httpx's own HTTP transport reports it through the httpcore ``trace`` extension;
+        for any other transport (mock, ASGI, a user's own) the request counts as sent
+        when it is handed over.
+        """
+        if self._traceable is None:
+            pick = getattr(self.http_client, "_transport_for_url", None)
+            target = pick(request.url) if callable(pick) else None
+            self._traceable = isinstance(target, httpx.AsyncHTTPTransport)
+        if self._traceable:
+            request.extensions["trace"] = _sent_trace(on_sent)
+        else:
+            on_sent()
 
     def _attempt_timeout(self, remaining: float | None) -> Any:
         if remaining is None:
@@ -292,6 +321,16 @@ class Transport:
             (time.perf_counter() - started) * 1000,
             safe_headers(response.headers) if response is not None else {},
         )
+
+
+def _sent_trace(on_sent: Callable[[], None]) -> Callable[[str, Any], Awaitable[None]]:
+    """An httpcore ``trace`` callback that calls ``on_sent`` once the request is out."""
+
+    async def trace(event: str, info: Any) -> None:
+        if event.endswith("send_request_body.complete"):
+            on_sent()
+
+    return trace
 
 
 def safe_headers(headers: httpx.Headers) -> dict[str, str]:

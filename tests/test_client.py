@@ -62,6 +62,8 @@ async def test_list_jobs_rejects_bad_arguments_before_sending(
         ("iter_job_pages", {"start_page": -1}),
         ("iter_job_pages", {"page_size": None}),
         ("iter_job_pages", {"status": ""}),
+        ("iter_job_pages", {"prefetch": -1}),
+        ("iter_jobs", {"prefetch": 1.0}),
     ],
 )
 async def test_iterators_reject_bad_arguments_at_call(
@@ -91,7 +93,7 @@ async def test_filters_are_sent(make_client: MakeClient, fake_api: FakeAPI, stat
 
 async def test_iter_jobs_walks_every_page_once(make_client: MakeClient, fake_api: FakeAPI) -> None:
     async with make_client() as client:
-        ids = [job.job_id async for job in client.iter_jobs(page_size=10)]
+        ids = [job.job_id async for job in client.iter_jobs(page_size=10, prefetch=0)]
     assert ids == [j["jobId"] for j in fake_api.jobs]
     assert [r.url.params["page"] for r in fake_api.requests] == ["0", "1", "2"]  # 10, 10, 5: short
 
@@ -101,7 +103,7 @@ async def test_exact_multiple_needs_one_empty_page(
 ) -> None:
     fake_api.jobs = fake_api.jobs[:20]
     async with make_client() as client:
-        pages = [page async for page in client.iter_job_pages(page_size=10)]
+        pages = [page async for page in client.iter_job_pages(page_size=10, prefetch=0)]
     assert [len(p) for p in pages] == [10, 10]
     assert len(fake_api.requests) == 3  # count is per page: only an empty page can end it
 
@@ -154,7 +156,7 @@ async def test_server_ignoring_page_raises_instead_of_looping(
     async with make_client() as client:
         seen = []
         with pytest.raises(PaginationError, match="ignore the page parameter"):
-            async for job in client.iter_jobs(page_size=10):
+            async for job in client.iter_jobs(page_size=10, prefetch=0):
                 seen.append(job.job_id)
     assert len(seen) == 10  # the repeats were never yielded
     assert len(fake_api.requests) == 1 + MAX_STALE_PAGES
@@ -180,7 +182,7 @@ async def test_max_items_stops_exactly(
     make_client: MakeClient, fake_api: FakeAPI, max_items: int, requests: int
 ) -> None:
     async with make_client() as client:
-        jobs = await _drain(client.iter_jobs(page_size=10, max_items=max_items))
+        jobs = await _drain(client.iter_jobs(page_size=10, max_items=max_items, prefetch=0))
     assert [j.job_id for j in jobs] == [j["jobId"] for j in fake_api.jobs[:max_items]]
     assert len(fake_api.requests) == requests
 
