@@ -70,11 +70,19 @@ class NcpSignatureAuth(httpx.Auth):
         return str(int((self.clock() + self.clock_offset) * 1000))
 
     def sign(self, request: httpx.Request) -> None:
-        """Set the three signature headers on ``request``, in place."""
+        """Set the three signature headers on ``request``, in place.
+
+        An empty query (a URL ending in ``?``) is dropped from the request first, so
+        that what is signed and what is sent agree on having no ``?``.
+        """
+        target = request.url.raw_path
+        if target.endswith(b"?"):
+            request.url = request.url.copy_with(query=None)
+            target = request.url.raw_path
         timestamp = self.timestamp()
         message = b"%s %s\n%s\n%s" % (
             request.method.upper().encode("ascii"),
-            request.url.raw_path,
+            target,
             timestamp.encode("ascii"),
             self._access_key.encode(),
         )

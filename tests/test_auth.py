@@ -142,3 +142,9 @@ async def test_async_client_signs() -> None:
     async with httpx.AsyncClient(transport=httpx.MockTransport(handler), auth=auth) as client:
         response = await client.get("https://h.test/api/v1/jobs", params={"status": "RUNNING"})
     assert response.status_code == 200
+
+
+def test_empty_query_is_dropped_before_signing() -> None:
+    out = signed(httpx.Request("GET", "https://h.test/api/v1/jobs?"), fixed_auth())
+    assert out.url.raw_path == b"/api/v1/jobs"
+    assert out.headers["x-ncp-apigw-signature-v2"] == "7yNRSoEPEWGwoslCYD09D2R5GaNRgpqRmaXZDASqjXw="

@@ -118,3 +118,51 @@ def test_enums_compare_as_strings() -> None:
         "EDITING",
         "READY",
     }
+
+
+def _variants() -> list[dict[str, object]]:
+    from dataflow_async.emulator import make_jobs
+
+    jobs: list[dict[str, object]] = list(make_jobs(300, seed=7))
+    jobs += [
+        job_json(1, createdDate="2025-03-20T05:00:00"),
+        job_json(2, createdDate="2025-03-20T05:00:00Z", lastExecutionDate="2025-03-20T05:00:00"),
+        job_json(3, type="NEW", status="NEW", lastExecutionStatus="NEW", maxConcurrentRuns=0),
+    ]
+    return jobs
+
+
+def test_fast_hook_matches_cattrs_generated_hook() -> None:
+    from dataflow_async._converter import _FAST, make_converter
+
+    reference = make_converter()
+    assert _FAST.get_structure_hook(Job) is not reference.get_structure_hook(Job)
+    for item in _variants():
+        assert _FAST.structure(item, Job) == reference.structure(item, Job)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("jobId", 1),
+        ("name", None),
+        ("type", 2),
+        ("status", ["RUNNING"]),
+        ("createdDate", 1700000000),
+        ("updatedDate", "not a date"),
+        ("resourceId", None),
+        ("disabled", 0),
+        ("lastExecutionStatus", 5),
+        ("lastExecutionDate", 5),
+        ("lastExecutionDate", "bad"),
+        ("maxConcurrentRuns", 1.5),
+    ],
+)
+def test_fast_and_reference_reject_the_same(field: str, value: object) -> None:
+    from dataflow_async._converter import _FAST, make_converter
+
+    item = job_json(1, **{field: value})
+    with pytest.raises((TypeError, ValueError)):
+        _FAST.structure(item, Job)
+    with pytest.raises(Exception):  # noqa: B017, PT011 - cattrs' own error types
+        make_converter().structure(item, Job)

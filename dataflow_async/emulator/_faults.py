@@ -1,0 +1,294 @@
+"""Faults the emulator can inject, and the plan that decides which request gets which.
+
+A fault is plain frozen data; the app (``_app.py``) turns it into bytes on the wire. A
+:class:`FaultPlan` is consulted once per request that passed authentication (faults never
+mask an authentication failure, so auth tests stay exact) and answers with a fault or
+``None`` (serve normally). Plans are deterministic: a script plays back in order, and the
+random mix draws from its own seeded generator, so the same sequence of requests always
+meets the same faults.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections import Counter, deque
+from collections.abc import Iterable, Sequence
+from random import Random
+from typing import ClassVar, TypeAlias
+
+import attrs
+
+__all__ = [
+    "DropConnection",
+    "Fault",
+    "FaultPlan",
+    "Latency",
+    "MalformedBody",
+    "ServerFailure",
+    "Throttle",
+    "TruncatedBody",
+]
+
+#: Gateway error codes of a 429, with their messages.
+THROTTLE_MESSAGES = {"400": "Quota Exceeded", "410": "Throttle Limited", "420": "Rate Limited"}
+#: Gateway error codes of a 5xx, with their messages.
+FAILURE_MESSAGES = {"500": "Endpoint Error", "510": "Endpoint Timeout", "900": "Unexpected Error"}
+# The code the gateway pairs with each 5xx status; 502 comes as an HTML page instead.
+_FAILURE_CODES = {500: "900", 503: "500", 504: "510"}
+
+
+def _check_throttle_code(instance: Throttle, attribute: attrs.Attribute[str], value: str) -> None:
+    if value not in THROTTLE_MESSAGES:
+        raise ValueError(f"error_code must be one of {sorted(THROTTLE_MESSAGES)}, not {value!r}")
+
+
+def _check_retry_after(
+    instance: Throttle,
+    attribute: attrs.Attribute[float | dt.datetime | str | None],
+    value: float | dt.datetime | str | None,
+) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float | dt.datetime | str | None):
+        raise TypeError(
+            f"retry_after must be seconds, a datetime, a str or None, not {type(value).__name__}"
+        )
+    if isinstance(value, int | float) and not value >= 0:
+        raise ValueError(f"retry_after must be >= 0, not {value!r}")
+
+
+@attrs.frozen
+class Throttle:
+    """Answer 429 with the gateway's throttling body, as NCP does when a quota is hit.
+
+    ``error_code`` is ``"400"`` (Quota Exceeded), ``"410"`` (Throttle Limited) or ``"420"``
+    (Rate Limited). ``retry_after`` adds a ``Retry-After`` header: a number of seconds
+    (integers are sent as such; a float is sent as written, e.g. ``1.5``, which is not
+    standard but is seen in the wild), a :class:`datetime.datetime` (sent as an HTTP-date;
+    a naive one is taken as UTC) or a str sent verbatim (to test parsing of odd values).
+    ``retry_after_ms`` adds a ``retry-after-ms`` header (milliseconds).
+    """
+
+    name: ClassVar[str] = "throttle"
+
+    error_code: str = attrs.field(default="420", validator=_check_throttle_code)
+    retry_after: float | dt.datetime | str | None = attrs.field(
+        default=None, validator=_check_retry_after
+    )
+    retry_after_ms: float | None = attrs.field(
+        default=None, kw_only=True, validator=attrs.validators.optional(attrs.validators.ge(0))
+    )
+
+    @property
+    def message(self) -> str:
+        """The gateway's message for ``error_code``."""
+        return THROTTLE_MESSAGES[self.error_code]
+
+
+def _default_failure_code(instance: ServerFailure) -> str | None:
+    return _FAILURE_CODES.get(instance.status)
+
+
+def _check_failure_status(
+    instance: ServerFailure, attribute: attrs.Attribute[int], value: int
+) -> None:
+    if not 500 <= value <= 599:
+        raise ValueError(f"status must be a 5xx status, not {value!r}")
+
+
+def _check_failure_code(
+    instance: ServerFailure, attribute: attrs.Attribute[str | None], value: str | None
+) -> None:
+    if value is not None and value not in FAILURE_MESSAGES:
+        raise ValueError(
+            f"error_code must be one of {sorted(FAILURE_MESSAGES)} or None, not {value!r}"
+        )
+
+
+@attrs.frozen
+class ServerFailure:
+    """Answer a 5xx, as the gateway does when the service behind it fails.
+
+    With an ``error_code`` the body is the gateway's JSON error: 503/``"500"`` Endpoint
+    Error, 504/``"510"`` Endpoint Timeout, 500/``"900"`` Unexpected Error (the default code
+    follows the status). With ``error_code=None`` (the default for 502 and any other 5xx)
+    the body is a plain HTML error page, as a load balancer sends: clients must not assume
+    an error body is JSON.
+    """
+
+    name: ClassVar[str] = "server-failure"
+
+    status: int = attrs.field(default=503, validator=_check_failure_status)
+    error_code: str | None = attrs.field(
+        default=attrs.Factory(_default_failure_code, takes_self=True),
+        validator=_check_failure_code,
+    )
+
+    @property
+    def message(self) -> str | None:
+        """The gateway's message for ``error_code`` (``None`` for an HTML page)."""
+        return None if self.error_code is None else FAILURE_MESSAGES[self.error_code]
+
+
+@attrs.frozen
+class Latency:
+    """Wait ``seconds`` before serving the request normally (a slow gateway or service).
+
+    Why: to exercise client timeouts and concurrency limits. Over a socket the server
+    sleeps in its own loop; in process (``EmulatorApp.transport()``) the sleep runs on the
+    caller's event loop, and the transport enforces the request's read timeout.
+    """
+
+    name: ClassVar[str] = "latency"
+
+    seconds: float = attrs.field(validator=attrs.validators.ge(0))
+
+
+@attrs.frozen
+class DropConnection:
+    """Close the connection without a complete response.
+
+    Over a socket the status line and headers (with the Content-Length of the real body)
+    are sent, then the connection is closed with no body: the best a uvicorn-served ASGI
+    app can do, and what a proxy dying mid-response looks like. An httpx client sees
+    :class:`httpx.RemoteProtocolError` when it reads the body (``client.get`` raises it).
+    """
+
+    name: ClassVar[str] = "drop-connection"
+
+
+def _check_fraction(
+    instance: TruncatedBody, attribute: attrs.Attribute[float], value: float
+) -> None:
+    if not 0.0 <= value < 1.0:
+        raise ValueError(f"fraction must be in [0, 1), not {value!r}")
+
+
+@attrs.frozen
+class TruncatedBody:
+    """Declare the full Content-Length, send ``fraction`` of the body, close the connection.
+
+    An httpx client sees :class:`httpx.RemoteProtocolError` ("peer closed connection
+    without sending complete message body") while reading the body.
+    """
+
+    name: ClassVar[str] = "truncated-body"
+
+    fraction: float = attrs.field(default=0.5, validator=_check_fraction)
+
+
+@attrs.frozen
+class MalformedBody:
+    """Answer 200 with a correct Content-Length and a body that is not JSON.
+
+    ``body`` is sent as is; by default it is the first half of the real JSON body (a
+    prefix of a JSON object never parses). ``content_type`` is still JSON by default,
+    because that is the lie a broken upstream tells.
+    """
+
+    name: ClassVar[str] = "malformed-body"
+
+    body: bytes | None = None
+    content_type: str = "application/json"
+
+
+#: Any fault the emulator can inject.
+Fault: TypeAlias = (
+    Throttle | ServerFailure | Latency | DropConnection | TruncatedBody | MalformedBody
+)
+_FAULT_TYPES = (Throttle, ServerFailure, Latency, DropConnection, TruncatedBody, MalformedBody)
+
+
+def _check_fault(value: object, *, allow_none: bool) -> None:
+    if value is None and allow_none:
+        return
+    if not isinstance(value, _FAULT_TYPES):
+        raise TypeError(f"not a fault: {value!r}")
+
+
+class FaultPlan:
+    """Decides, request by request, which fault (if any) the emulator injects.
+
+    Why: tests need failures at exact points ("the third page is throttled"), and
+    benchmarks need a reproducible mix. A plan first plays ``script`` in order (``None``
+    in it means "serve this one normally"); after the script, each request gets a fault
+    with probability ``rate``, the fault chosen from ``faults``, both drawn from a
+    generator seeded with ``seed``. The same sequence of requests therefore meets the same
+    faults. ``injected`` counts the faults handed out, by fault name (``"throttle"``,
+    ``"latency"``, ...). Thread-safe: the served app and the test may share it.
+    """
+
+    def __init__(
+        self,
+        script: Iterable[Fault | None] = (),
+        *,
+        seed: int = 0,
+        rate: float = 0.0,
+        faults: Sequence[Fault] = (),
+    ) -> None:
+        steps = tuple(script)
+        for step in steps:
+            _check_fault(step, allow_none=True)
+        choices = tuple(faults)
+        for fault in choices:
+            _check_fault(fault, allow_none=False)
+        if not 0.0 <= rate <= 1.0:
+            raise ValueError(f"rate must be in [0, 1], not {rate!r}")
+        if rate > 0 and not choices:
+            raise ValueError("a rate above 0 needs at least one fault to choose from")
+        self._steps = steps
+        self._seed = seed
+        self._rate = rate
+        self._faults = choices
+        self._lock = threading.Lock()
+        self._script: deque[Fault | None] = deque(steps)
+        self._rng = Random(seed)
+        self.injected: Counter[str] = Counter()
+
+    @classmethod
+    def script(cls, *faults: Fault | None) -> FaultPlan:
+        """A plan that gives the next requests these faults in order, then serves normally.
+
+        ``FaultPlan.script(Throttle(), None, DropConnection())``: the first request is
+        throttled, the second served, the third dropped, all later ones served.
+        """
+        return cls(faults)
+
+    @classmethod
+    def random(cls, seed: int, rate: float, faults: Sequence[Fault]) -> FaultPlan:
+        """A plan that faults each request with probability ``rate``, seeded by ``seed``.
+
+        The fault is chosen uniformly from ``faults`` (repeat one to weight it).
+        """
+        return cls(seed=seed, rate=rate, faults=faults)
+
+    @property
+    def remaining(self) -> int:
+        """How many scripted steps are still to be played."""
+        return len(self._script)
+
+    def next_fault(self) -> Fault | None:
+        """Decide the fault for the next request (``None``: serve it normally)."""
+        with self._lock:
+            fault: Fault | None
+            if self._script:
+                fault = self._script.popleft()
+            elif self._rate > 0 and self._rng.random() < self._rate:
+                fault = self._rng.choice(self._faults)
+            else:
+                fault = None
+            if fault is not None:
+                self.injected[fault.name] += 1
+            return fault
+
+    def reset(self) -> None:
+        """Rewind: replay the script from the start, reseed, and zero ``injected``."""
+        with self._lock:
+            self._script = deque(self._steps)
+            self._rng = Random(self._seed)
+            self.injected.clear()
+
+    def __repr__(self) -> str:
+        return (
+            f"FaultPlan(script={list(self._steps)!r}, seed={self._seed!r}, rate={self._rate!r}, "
+            f"faults={list(self._faults)!r})"
+        )
