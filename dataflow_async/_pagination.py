@@ -143,7 +143,11 @@ class _PagesAhead:
         tasks = [task for _, task in self.pending]
         self.pending.clear()
         for task in tasks:
-            task.cancel()
+            # A task already being cancelled (the one the consumer awaited when it was
+            # cancelled) is cleaning up its connection: a second cancel would cut that
+            # short and leave the connection checked out.
+            if not task.cancelling():
+                task.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 
+from . import _cancel_safe
 from ._auth import NcpSignatureAuth
 from ._errors import (
     APIConnectionError,
@@ -119,7 +121,6 @@ class Transport:
         self.retry = retry
         self.budget = RetryBudget(retry.budget_tokens, retry.budget_refill)
         self._skew_warned = False
-        self._traceable: bool | None = None
 
     @property
     def signer(self) -> NcpSignatureAuth | None:
@@ -155,10 +156,8 @@ class Transport:
             request = self.http_client.build_request(
                 "GET", url, params=params, timeout=self._attempt_timeout(remaining)
             )
-            if on_sent is not None and attempt == 1:
-                self._report_sent(request, on_sent)
             started = time.perf_counter()
-            outcome = await self._attempt(request, remaining)
+            outcome = await self._attempt(request, remaining, on_sent if attempt == 1 else None)
             self._log_attempt(request, outcome, attempt, started)
             if isinstance(outcome, httpx.Response):
                 self.budget.record_success()
@@ -196,13 +195,20 @@ class Transport:
         return delay
 
     async def _attempt(
-        self, request: httpx.Request, remaining: float | None
+        self,
+        request: httpx.Request,
+        remaining: float | None,
+        on_sent: Callable[[], None] | None,
     ) -> httpx.Response | APIStatusError | APIConnectionError:
         """Send once: the successful response, or the error it amounts to."""
         auth = self.auth if self.auth is not None else httpx.USE_CLIENT_DEFAULT
+        transport = self._httpx_transport
+        pool = transport._pool if transport is not None else None
         try:
             async with asyncio.timeout(remaining):
-                response = await self.http_client.send(request, auth=auth)
+                response = await _cancel_safe.send(
+                    self.http_client, request, auth=auth, pool=pool, on_sent=on_sent
+                )
         except TimeoutError:
             return APITimeoutError(
                 "the call's deadline ran out during the request", request=request
@@ -219,21 +225,13 @@ class Transport:
             return response
         return status_error(response)
 
-    def _report_sent(self, request: httpx.Request, on_sent: Callable[[], None]) -> None:
-        """Arrange for ``on_sent`` to be called once ``request`` has been written.
-
-        httpx's own HTTP transport reports it through the httpcore ``trace`` extension;
-        for any other transport (mock, ASGI, a user's own) the request counts as sent
-        when it is handed over.
-        """
-        if self._traceable is None:
-            pick = getattr(self.http_client, "_transport_for_url", None)
-            target = pick(request.url) if callable(pick) else None
-            self._traceable = isinstance(target, httpx.AsyncHTTPTransport)
-        if self._traceable:
-            request.extensions["trace"] = _sent_trace(on_sent)
-        else:
-            on_sent()
+    @functools.cached_property
+    def _httpx_transport(self) -> httpx.AsyncHTTPTransport | None:
+        """httpx's own transport for the base URL, or ``None`` for any other (mock,
+        ASGI, a user's own), whose internals nothing here may assume."""
+        pick = getattr(self.http_client, "_transport_for_url", None)
+        target = pick(httpx.URL(self.base_url)) if callable(pick) else None
+        return target if isinstance(target, httpx.AsyncHTTPTransport) else None
 
     def _attempt_timeout(self, remaining: float | None) -> Any:
         if remaining is None:
@@ -321,16 +319,6 @@ class Transport:
             (time.perf_counter() - started) * 1000,
             safe_headers(response.headers) if response is not None else {},
         )
-
-
-def _sent_trace(on_sent: Callable[[], None]) -> Callable[[str, Any], Awaitable[None]]:
-    """An httpcore ``trace`` callback that calls ``on_sent`` once the request is out."""
-
-    async def trace(event: str, info: Any) -> None:
-        if event.endswith("send_request_body.complete"):
-            on_sent()
-
-    return trace
 
 
 def safe_headers(headers: httpx.Headers) -> dict[str, str]:

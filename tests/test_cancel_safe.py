@@ -1,0 +1,60 @@
+"""Cancelling requests at every point leaves the connection pool usable."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from dataflow_async import DataFlowClient, NcpSignatureAuth
+from dataflow_async.emulator import FaultPlan, Latency, RunningEmulator, run_emulator
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[RunningEmulator]:
+    with run_emulator(jobs=3000) as emu:
+        yield emu
+
+
+@pytest.mark.parametrize("latency", [0.0, 0.005])
+async def test_one_connection_pool_survives_cancellation_at_every_step(
+    served: RunningEmulator, latency: float
+) -> None:
+    served.app.faults = (
+        FaultPlan.random(seed=1, rate=1.0, faults=[Latency(latency)]) if latency else None
+    )
+    # One connection only: a slot leaked by a cancelled request would make every later
+    # request wait for the pool until it times out.
+    limits = httpx.Limits(max_connections=1)
+    async with httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(2.0)) as http:
+        client = DataFlowClient(served.credentials, base_url=served.url, http_client=http)
+        for steps in range(0, 60):
+            tasks = [asyncio.create_task(client.list_jobs(limit=500)) for _ in range(3)]
+            for _ in range(steps):
+                await asyncio.sleep(0)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            pool = http._transport._pool  # type: ignore[attr-defined]
+            assert pool._requests == []
+            assert all("ACTIVE" not in repr(c) for c in pool.connections)
+        page = await client.list_jobs(limit=5)
+    assert len(page.jobs) == 5
+
+
+async def test_other_transports_are_sent_directly(served: RunningEmulator) -> None:
+    sent: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request.url.path)
+        return httpx.Response(200, json={"list": [], "count": 0, "page": 0, "limit": 1})
+
+    transport = httpx.MockTransport(handler)
+    auth = NcpSignatureAuth(served.credentials)
+    async with httpx.AsyncClient(transport=transport, auth=auth) as http:
+        client = DataFlowClient(http_client=http, base_url="https://h.test")
+        await client.list_jobs()
+        assert client._transport._httpx_transport is None
+    assert sent == ["/api/v1/jobs"]
