@@ -728,7 +728,7 @@ async def test_in_place_edits_are_seen_in_small_lists(app: EmulatorApp) -> None:
 
 
 async def test_big_lists_are_cached_until_changed_or_touched() -> None:
-    app = EmulatorApp(make_jobs(20_500, seed=4), clock=fixed_clock)
+    app = EmulatorApp(make_jobs(2_500, seed=4), clock=fixed_clock)
     async with in_process(app, clock=fixed_clock) as client:
         params = {"status": "UNKNOWN"}
         assert (await client.get(JOBS_PATH, params=params)).json()["list"] == []

@@ -214,3 +214,19 @@ def test_serve_forever_until_a_signal(signum: signal.Signals) -> None:
     assert process.returncode == 0, err
     assert out.strip() == "returned"
     assert "Traceback" not in err
+
+
+def test_listening_socket_turns_nagle_off() -> None:
+    # With Nagle's algorithm on, a small body written after its headers waits for the
+    # client's delayed ACK (about 40 ms a request); asyncio only turns it off on accepted
+    # sockets whose protocol says TCP.
+    import socket
+
+    from dataflow_async.emulator._server import _bind
+
+    sock = _bind("127.0.0.1", 0)
+    try:
+        assert sock.proto == socket.IPPROTO_TCP
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+    finally:
+        sock.close()

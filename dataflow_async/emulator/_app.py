@@ -76,7 +76,7 @@ _INT32_MAX = 2**31 - 1
 _DIGITS = re.compile(r"[0-9]+")
 # Lists up to this size are re-sorted on every request, so that a job dict edited in
 # place is always seen; larger ones are cached until the list changes (or touch()).
-_ALWAYS_FRESH = 20_000
+_ALWAYS_FRESH = 2_000
 _JOBS_PATH_BYTES = JOBS_PATH.encode("ascii")
 _TIMESTAMP = TIMESTAMP_HEADER.encode("ascii")
 _ACCESS_KEY = ACCESS_KEY_HEADER.encode("ascii")
@@ -123,7 +123,7 @@ class JobList(list[dict[str, Any]]):
     Why: the app caches the sorted view of big lists, and must notice churn between
     pages. Every change made through the list (append, remove, ``del``, slice assignment,
     sort, ...) bumps :attr:`version`. A job dict edited in place is seen at once in lists
-    of up to 20,000 jobs; for bigger ones call :meth:`touch` after such an edit.
+    of up to 2,000 jobs; for bigger ones call :meth:`touch` after such an edit.
     """
 
     version: int = 0
