@@ -11,6 +11,7 @@ validation, only to say precisely where it went wrong.
 from __future__ import annotations
 
 import functools
+import gc
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from enum import StrEnum
@@ -172,11 +173,23 @@ def _detailed() -> cattrs.Converter:
 
 
 def structure_jobs(items: list[Any]) -> tuple[Job, ...]:
-    """Structure a list of job dicts; raise ``ValueError`` saying where one does not fit."""
+    """Structure a list of job dicts; raise ``ValueError`` saying where one does not fit.
+
+    The cyclic garbage collector is paused while a page is structured (when it was on):
+    every object made here stays alive until the page is consumed, so a collection in
+    between could free nothing, and collections triggered by a thousand new objects a
+    page cost about a sixth of the walk. The pause is synchronous, a few milliseconds.
+    """
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
     try:
         return tuple(map(_structure_job, items))
     except Exception:
         pass
+    finally:
+        if paused:
+            gc.enable()
     # Slow path, only for bodies that do not fit: find and name the first bad item.
     detailed = _detailed()
     for index, item in enumerate(items):

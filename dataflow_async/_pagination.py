@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections import deque
-from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncGenerator, Callable, Coroutine, Iterator, Sequence
 from contextlib import aclosing
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
@@ -56,23 +56,33 @@ class AsyncPager(Generic[T]):
     Use it in ``async for``; ``aclose()`` (or ``async with``, or
     ``contextlib.aclosing``) releases it at once when the loop stops early.
     ``stats`` counts what the walk has done.
+
+    It draws batches (a page's jobs, or a page) from an async generator and hands
+    out their items one by one, so that an item costs no trip through the generator.
     """
 
-    __slots__ = ("_agen", "stats")
+    __slots__ = ("_batches", "_items", "stats")
 
-    def __init__(self, agen: AsyncGenerator[T, None], stats: WalkStats) -> None:
-        self._agen = agen
+    def __init__(self, batches: AsyncGenerator[Sequence[T], None], stats: WalkStats) -> None:
+        self._batches = batches
+        self._items: Iterator[T] = iter(())
         self.stats = stats
 
     def __aiter__(self) -> Self:
         return self
 
-    def __anext__(self) -> Awaitable[T]:
-        return self._agen.__anext__()
+    async def __anext__(self) -> T:
+        for item in self._items:
+            return item
+        while True:
+            self._items = iter(await self._batches.__anext__())
+            for item in self._items:
+                return item
 
     async def aclose(self) -> None:
         """Stop the walk; no request is left in flight."""
-        await self._agen.aclose()
+        self._items = iter(())
+        await self._batches.aclose()
 
     async def __aenter__(self) -> Self:
         return self
@@ -222,11 +232,11 @@ async def walk_pages(
     start_page: int = 0,
     prefetch: int = 1,
     stats: WalkStats,
-) -> AsyncGenerator[JobPage, None]:
-    """Yield non-empty pages from ``start_page`` until the last one."""
+) -> AsyncGenerator[tuple[JobPage], None]:
+    """Yield non-empty pages from ``start_page`` until the last one, each alone in a batch."""
     async with aclosing(_walk(fetch, page_size, start_page, stats, prefetch)) as pages:
         async for page, _ids in pages:
-            yield page
+            yield (page,)
 
 
 async def walk_jobs(
@@ -237,8 +247,8 @@ async def walk_jobs(
     dedupe: bool = True,
     prefetch: int = 1,
     stats: WalkStats,
-) -> AsyncGenerator[Job, None]:
-    """Yield jobs across pages, each job id at most once (``dedupe``), stopping
+) -> AsyncGenerator[Sequence[Job], None]:
+    """Yield the jobs of each page, each job id at most once (``dedupe``), stopping
     exactly at ``max_items``."""
     if max_items is not None:
         if max_items == 0:
@@ -257,15 +267,12 @@ async def walk_jobs(
                 recent.append(ids)
             if left is not None:
                 if len(jobs) >= left:
-                    jobs = jobs[:left]
                     stats.jobs += left
-                    for job in jobs:
-                        yield job
+                    yield jobs[:left]
                     return
                 left -= len(jobs)
             stats.jobs += len(jobs)
-            for job in jobs:
-                yield job
+            yield jobs
 
 
 def _drop_repeats(
