@@ -101,20 +101,31 @@ def _camel(name: str) -> str:
 
 
 def _fast_job_hook() -> Callable[..., Job]:
-    """The ``Job`` hook of the fast converter: same results as the generated one."""
+    """The ``Job`` hook of the fast converter: same results as the generated one.
+
+    Its names are bound as defaults (local lookups on the hot path). Dates are not
+    type-checked here: ``datetime.fromisoformat`` rejects anything but a string.
+    """
     types: dict[str, JobType] = {m.value: m for m in JobType}
     statuses: dict[str, JobStatus] = {m.value: m for m in JobStatus}
     executions: dict[str, ExecutionStatus] = {m.value: m for m in ExecutionStatus}
-    parse = datetime.fromisoformat
-    make = Job
 
-    def structure_job(o: Any, _: Any = None) -> Job:
+    def structure_job(
+        o: Any,
+        _: Any = None,
+        *,
+        str: type = str,
+        bool: type = bool,
+        int: type = int,
+        type: Callable[[object], type] = type,
+        parse: Callable[[str], datetime] = datetime.fromisoformat,
+        make: type[Job] = Job,
+        kst: timezone = KST,
+    ) -> Job:
         job_id = o["jobId"]
         name = o["name"]
         type_ = o["type"]
         status = o["status"]
-        created = o["createdDate"]
-        updated = o["updatedDate"]
         resource_id = o["resourceId"]
         disabled = o["disabled"]
         if (
@@ -122,18 +133,16 @@ def _fast_job_hook() -> Callable[..., Job]:
             or type(name) is not str
             or type(type_) is not str
             or type(status) is not str
-            or type(created) is not str
-            or type(updated) is not str
             or type(resource_id) is not str
             or type(disabled) is not bool
         ):
             raise TypeError("a required field has the wrong JSON type")
-        created = parse(created)
+        created = parse(o["createdDate"])
         if created.tzinfo is None:
-            created = created.replace(tzinfo=KST)
-        updated = parse(updated)
+            created = created.replace(tzinfo=kst)
+        updated = parse(o["updatedDate"])
         if updated.tzinfo is None:
-            updated = updated.replace(tzinfo=KST)
+            updated = updated.replace(tzinfo=kst)
         last_status = o.get("lastExecutionStatus")
         if last_status is not None:
             if type(last_status) is not str:
@@ -141,7 +150,9 @@ def _fast_job_hook() -> Callable[..., Job]:
             last_status = executions.get(last_status, last_status)
         last_date = o.get("lastExecutionDate")
         if last_date is not None:
-            last_date = _datetime(last_date, None)
+            last_date = parse(last_date)
+            if last_date.tzinfo is None:
+                last_date = last_date.replace(tzinfo=kst)
         max_runs = o.get("maxConcurrentRuns")
         if max_runs is not None and type(max_runs) is not int:
             raise TypeError("maxConcurrentRuns is not an integer")
