@@ -198,6 +198,31 @@ def peak_memory(jobs: int) -> tuple[int, float]:
     return seen, peak / 2**20
 
 
+# -- how long a request task takes to leave ----------------------------------
+
+
+async def iterations_until_sent(url: str, warm: bool) -> int:
+    """Event-loop iterations a new request task needs before its bytes are written."""
+    sent = asyncio.Event()
+
+    async def trace(event: str, info: object) -> None:
+        if event.endswith("send_request_body.complete"):
+            sent.set()
+
+    async with httpx.AsyncClient() as http:
+        if warm:  # an idle keep-alive connection is waiting in the pool
+            await http.get(f"{url}/api/v1/jobs")
+        request = http.build_request("GET", f"{url}/api/v1/jobs", extensions={"trace": trace})
+        request.headers.update(manual_headers(request.url.raw_path))
+        task = asyncio.create_task(http.send(request))
+        iterations = 0
+        while not sent.is_set():
+            await asyncio.sleep(0)
+            iterations += 1
+        await task
+    return iterations
+
+
 # -- signing ------------------------------------------------------------------
 
 
@@ -225,6 +250,12 @@ def main() -> None:
     print(f"signing one request: {signing_cost():.2f} us")
 
     with emulator(jobs) as url:
+        cold = asyncio.run(iterations_until_sent(url, warm=False))
+        warm = asyncio.run(iterations_until_sent(url, warm=True))
+        print(
+            f"loop iterations before a new request task's bytes leave: {warm} "
+            f"(idle connection in the pool), {cold} (new connection)"
+        )
         medians = run_rounds(url, jobs, variants((0, 4)), rounds)
     report(
         f"{jobs:,} jobs, pages of {PAGE}, no added latency (median of {rounds})",
