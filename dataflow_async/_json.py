@@ -11,7 +11,7 @@ __all__ = ["JSONDecodeError", "loads"]
 loads: Callable[[bytes | str], Any]
 try:
     import orjson
-except ImportError:  # pragma: no cover - exercised only without the extra
+except ImportError:
     loads = json.loads
     JSONDecodeError: tuple[type[Exception], ...] = (ValueError,)
 else:
