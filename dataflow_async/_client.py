@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import httpx
 
@@ -12,6 +11,7 @@ from ._auth import NcpSignatureAuth
 from ._converter import structure_jobs
 from ._credentials import Credentials
 from ._errors import UnexpectedResponseError
+from ._lifecycle import AsyncClosing
 from ._models import Job, JobPage, JobStatus
 from ._pagination import AsyncPager, FetchPage, WalkStats, walk_jobs, walk_pages
 from ._retry import RetryPolicy
@@ -29,7 +29,7 @@ JOBS_PATH = "/api/v1/jobs"
 _STATUSES: dict[str, JobStatus] = {s.value: s for s in JobStatus}
 
 
-class DataFlowClient:
+class DataFlowClient(AsyncClosing):
     """An asyncio client for NAVER Cloud Data Flow.
 
     ``credentials`` default to the chain NAVER Cloud's tools use (environment, then
@@ -99,17 +99,6 @@ class DataFlowClient:
 
     def __repr__(self) -> str:
         return f"DataFlowClient(base_url={self.base_url!r}, credentials={self.credentials!r})"
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def aclose(self) -> None:
         """Close the http client if this client created it; a given one is left open."""

@@ -7,12 +7,12 @@ import functools
 from collections import deque
 from collections.abc import AsyncGenerator, Callable, Coroutine, Iterator, Sequence
 from contextlib import aclosing
-from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
 
 import attrs
 
 from ._errors import PaginationError
+from ._lifecycle import AsyncClosing
 from ._models import Job, JobPage
 
 __all__ = ["AsyncPager", "WalkStats", "walk_jobs", "walk_pages"]
@@ -50,7 +50,7 @@ class WalkStats:
     dropped_job_ids: list[str] = attrs.Factory(list)
 
 
-class AsyncPager(Generic[T]):
+class AsyncPager(AsyncClosing, Generic[T]):
     """An async iterator over pages or jobs that can be closed early.
 
     Use it in ``async for``; ``aclose()`` (or ``async with``, or
@@ -83,17 +83,6 @@ class AsyncPager(Generic[T]):
         """Stop the walk; no request is left in flight."""
         self._items = iter(())
         await self._batches.aclose()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
 
 def is_last_page(page: JobPage, limit: int, count_is_total: bool) -> bool:
