@@ -14,24 +14,31 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
 import importlib.util
 import io
-import json
 import os
 import shlex
 import sys
 import time
-import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
-from enum import Enum, IntEnum
-from typing import TYPE_CHECKING, Any, Protocol, TextIO
+from enum import IntEnum
+from typing import TYPE_CHECKING
 
 import attrs
 import httpx
 
+from ._cli_output import (
+    WRITERS,
+    JobWriter,
+    Progress,
+    TableWriter,
+    ensure_utf8,
+    plural,
+    render_table,
+    wants_color,
+    wants_progress,
+)
 from ._client import DEFAULT_BASE_URL, DataFlowClient
 from ._credentials import Credentials
 from ._errors import (
@@ -47,7 +54,7 @@ from ._version import __version__
 if TYPE_CHECKING:
     from .emulator import RequestRecord, RunningEmulator
 
-__all__ = ["ExitCode", "build_parser", "job_record", "main"]
+__all__ = ["ExitCode", "build_parser", "main"]
 
 PROG = "dataflow-async"
 
@@ -86,6 +93,9 @@ examples:
 credentials come from NCLOUD_ACCESS_KEY_ID / NCLOUD_SECRET_ACCESS_KEY, else from
 ~/.ncloud/configure (profile DEFAULT, $NCLOUD_PROFILE or --profile).
 
+on a terminal, 'jobs list' shows its progress on stderr and colours the table's
+statuses; NO_COLOR=1 turns colour off, FORCE_COLOR=1 on (see 'jobs list --help').
+
 exit codes: 0 ok, 1 API or response error, 2 bad usage, 3 credentials missing or
 rejected, 4 endpoint unreachable or timed out, 130 interrupted (Ctrl+C), 141 output
 closed early (as by `| head`).
@@ -104,9 +114,23 @@ null (JSON) or an empty cell (CSV). Machine formats stream: should the walk fail
 midway, what came so far stays on stdout, the error goes to stderr, and the exit status
 is not 0.
 
+terminal output:
+  progress  while the walk runs, one self-rewriting line on stderr, such as
+              … 12,000 jobs, 12 pages
+            redrawn up to 10 times a second and erased before the table is printed.
+            Shown only for the table, only when stderr is a terminal and TERM is not
+            'dumb'; --no-progress hides it.
+  colour    the STATUS and LAST RUN columns of the table (RUNNING green, STOPPED yellow,
+            a FAILED last run red, ...). --color auto, the default, colours only when
+            stdout is a terminal, NO_COLOR is unset or empty and TERM is not 'dumb';
+            a non-empty FORCE_COLOR colours even into a pipe. --color always / never
+            override all of these. JSON, JSON Lines and CSV are never coloured.
+
 examples:
   {PROG} jobs list
   {PROG} jobs list --status RUNNING --name nightly
+  {PROG} jobs list --color always | less -R
+  NO_COLOR=1 {PROG} jobs list
   {PROG} jobs list --max-items 20 --format json
   {PROG} jobs list --format csv > jobs.csv
   {PROG} jobs list --profile staging --endpoint https://dataflow.apigw.ntruss.com
@@ -147,7 +171,12 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_MAIN_EPILOG,
         formatter_class=_Formatter,
     )
-    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"{PROG} {__version__}",
+        help=f"print the version and exit, e.g. {PROG} --version",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _add_jobs_parser(commands)
     _add_emulator_parser(commands)
@@ -195,9 +224,23 @@ def _add_jobs_parser(commands: argparse._SubParsersAction[argparse.ArgumentParse
     )
     listing.add_argument(
         "--format",
-        choices=sorted(_WRITERS),
+        choices=sorted(WRITERS),
         default="table",
         help="output format (default %(default)s; see 'output formats' below), e.g. --format jsonl",
+    )
+    listing.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="colour the table's STATUS and LAST RUN columns: 'auto' (the default) when "
+        "stdout is a terminal and NO_COLOR is not set, 'always' (even into a pipe or "
+        "file), or 'never'; see 'terminal output' below, e.g. --color never",
+    )
+    listing.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="hide the progress line that a table listing draws on stderr when stderr "
+        "is a terminal (see 'terminal output' below), e.g. --no-progress",
     )
     _add_connection_options(listing)
     listing.set_defaults(handler=_cmd_jobs_list)
@@ -464,15 +507,31 @@ def _make_client(args: argparse.Namespace) -> DataFlowClient:
 def _cmd_jobs_list(args: argparse.Namespace) -> int:
     query = _job_query(args)
     _check_connection_options(args)
-    _ensure_utf8(sys.stdout)
-    writer = _WRITERS[args.format](sys.stdout)
-    total = asyncio.run(_list_jobs(args, query, writer))
+    ensure_utf8(sys.stdout)
+    table = args.format == "table"
+    make_writer = WRITERS[args.format]
+    color = table and wants_color(args.color, sys.stdout, os.environ)
+    writer = (
+        TableWriter(sys.stdout, color=color)
+        if make_writer is TableWriter
+        else make_writer(sys.stdout)
+    )
+    progress = Progress(
+        sys.stderr,
+        enabled=table and not args.no_progress and wants_progress(sys.stderr, os.environ),
+    )
+    if progress.enabled:
+        ensure_utf8(sys.stderr)
+    total = asyncio.run(_list_jobs(args, query, writer, progress))
     writer.finish(total, limited=query.max_items is not None and total == query.max_items)
     return ExitCode.OK
 
 
-async def _list_jobs(args: argparse.Namespace, query: JobQuery, writer: JobWriter) -> int:
-    """Walk the jobs into ``writer``; return how many there were."""
+async def _list_jobs(
+    args: argparse.Namespace, query: JobQuery, writer: JobWriter, progress: Progress
+) -> int:
+    """Walk the jobs into ``writer``, showing ``progress``; return how many there were.
+    The progress line is erased however the walk ends."""
     total = 0
     async with _make_client(args) as client:
         try:
@@ -484,223 +543,16 @@ async def _list_jobs(args: argparse.Namespace, query: JobQuery, writer: JobWrite
             )
         except ValueError as exc:  # the library's own argument checks, before any request
             raise UsageError(str(exc)) from None
-        async with jobs:
-            async for job in jobs:
-                writer.write(job)
-                total += 1
+        stats = jobs.stats
+        try:
+            async with jobs:
+                async for job in jobs:
+                    progress.update(stats.jobs, stats.pages)
+                    writer.write(job)
+                    total += 1
+        finally:
+            progress.clear()
     return total
-
-
-def _ensure_utf8(stream: TextIO) -> None:
-    """Make ``stream`` write UTF-8 whatever the locale says, so names come out intact."""
-    encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "").replace("_", "")
-    if encoding != "utf8" and isinstance(stream, io.TextIOWrapper):
-        stream.reconfigure(encoding="utf-8")
-
-
-# --------------------------------------------------------------------------- output
-
-
-def job_record(job: Job) -> dict[str, Any]:
-    """``job`` as plain data: snake_case keys, enum values as strings, ISO 8601 dates."""
-    return {field.name: _plain(getattr(job, field.name)) for field in attrs.fields(Job)}
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, Enum):
-        return value.value
-    return value
-
-
-JOB_FIELDS: tuple[str, ...] = tuple(field.name for field in attrs.fields(Job))
-
-
-class JobWriter(Protocol):
-    """Writes jobs as they arrive; ``finish`` is called only when the walk succeeded."""
-
-    def write(self, job: Job) -> None: ...
-
-    def finish(self, total: int, *, limited: bool) -> None: ...
-
-
-class JsonLinesWriter:
-    """One JSON object per line, flushed at once."""
-
-    def __init__(self, stream: TextIO) -> None:
-        self.stream = stream
-
-    def write(self, job: Job) -> None:
-        self.stream.write(json.dumps(job_record(job), ensure_ascii=False) + "\n")
-        self.stream.flush()
-
-    def finish(self, total: int, *, limited: bool) -> None:
-        self.stream.flush()
-
-
-class JsonArrayWriter:
-    """One JSON array, written element by element. Nothing is written before the first
-    job (or the end), so a walk that fails at once leaves stdout empty."""
-
-    def __init__(self, stream: TextIO) -> None:
-        self.stream = stream
-        self.started = False
-
-    def write(self, job: Job) -> None:
-        self.stream.write(",\n  " if self.started else "[\n  ")
-        self.started = True
-        self.stream.write(json.dumps(job_record(job), ensure_ascii=False))
-        self.stream.flush()
-
-    def finish(self, total: int, *, limited: bool) -> None:
-        self.stream.write("\n]\n" if self.started else "[]\n")
-        self.stream.flush()
-
-
-class CsvWriter:
-    """A header row, then a row per job; ``None`` is an empty cell, booleans
-    ``true``/``false``. The header is written with the first job (or at the end)."""
-
-    def __init__(self, stream: TextIO) -> None:
-        self.stream = stream
-        self.csv = csv.writer(stream, lineterminator="\n")
-        self.started = False
-
-    def _start(self) -> None:
-        if not self.started:
-            self.csv.writerow(JOB_FIELDS)
-            self.started = True
-
-    def write(self, job: Job) -> None:
-        self._start()
-        self.csv.writerow([_cell(value) for value in job_record(job).values()])
-        self.stream.flush()
-
-    def finish(self, total: int, *, limited: bool) -> None:
-        self._start()
-        self.stream.flush()
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-class TableWriter:
-    """A fixed-width table for people, sized to its rows, then the total."""
-
-    def __init__(self, stream: TextIO) -> None:
-        self.stream = stream
-        self.jobs: list[Job] = []
-
-    def write(self, job: Job) -> None:
-        self.jobs.append(job)
-
-    def finish(self, total: int, *, limited: bool) -> None:
-        if not self.jobs:
-            self.stream.write("No jobs found.\n")
-        else:
-            self.stream.write(render_table(self.jobs))
-            more = " (--max-items reached; there may be more)" if limited else ""
-            self.stream.write(f"{_plural(total, 'job')}{more}\n")
-        self.stream.flush()
-
-
-_WRITERS: dict[str, Callable[[TextIO], JobWriter]] = {
-    "table": TableWriter,
-    "json": JsonArrayWriter,
-    "jsonl": JsonLinesWriter,
-    "csv": CsvWriter,
-}
-
-TABLE_HEADERS = ("JOB ID", "NAME", "TYPE", "STATUS", "LAST RUN", "LAST RUN AT", "UPDATED")
-NAME_WIDTH = 40
-"""Names wider than this many terminal columns are cut, ending in "…"."""
-
-
-def table_row(job: Job) -> tuple[str, ...]:
-    """The table cells of ``job``."""
-    return (
-        _printable(job.job_id),
-        _printable(job.name),
-        _text(job.type),
-        _text(job.status),
-        _text(job.last_execution_status),
-        _short_date(job.last_execution_date),
-        _short_date(job.updated_date),
-    )
-
-
-def render_table(jobs: Iterable[Job], *, name_width: int = NAME_WIDTH) -> str:
-    """The table for ``jobs``: a header line and one line per job."""
-    rows = [
-        tuple(_truncate(cell, name_width) if i == 1 else cell for i, cell in enumerate(row))
-        for row in map(table_row, jobs)
-    ]
-    widths = [
-        max([display_width(header), *(display_width(row[i]) for row in rows)])
-        for i, header in enumerate(TABLE_HEADERS)
-    ]
-    lines = [_table_line(TABLE_HEADERS, widths), *(_table_line(row, widths) for row in rows)]
-    return "\n".join(lines) + "\n"
-
-
-def _table_line(cells: Sequence[str], widths: Sequence[int]) -> str:
-    padded = (
-        cell + " " * (width - display_width(cell))
-        for cell, width in zip(cells, widths, strict=True)
-    )
-    return "  ".join(padded).rstrip()
-
-
-def _text(value: str | None) -> str:
-    return "-" if value is None else _printable(str(value))
-
-
-def _short_date(value: datetime | None) -> str:
-    return "-" if value is None else value.isoformat(sep=" ", timespec="minutes")
-
-
-def _printable(text: str) -> str:
-    """``text`` with control characters (newlines, escape sequences) shown as "?"."""
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else "?" for c in text)
-
-
-def display_width(text: str) -> int:
-    """Terminal columns ``text`` takes: wide (CJK) characters count 2, combining ones 0."""
-    if text.isascii():
-        return len(text)
-    return sum(_char_width(c) for c in text)
-
-
-def _char_width(char: str) -> int:
-    if unicodedata.combining(char):
-        return 0
-    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
-
-
-def _truncate(text: str, width: int) -> str:
-    """``text`` cut to ``width`` terminal columns, ending in "…" when cut."""
-    if display_width(text) <= width:
-        return text
-    kept: list[str] = []
-    used = 0
-    for char in text:
-        used += _char_width(char)
-        if used > width - 1:
-            break
-        kept.append(char)
-    return "".join(kept) + "…"
-
-
-def _plural(n: int, noun: str) -> str:
-    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 # --------------------------------------------------------------------------- emulator
@@ -763,7 +615,7 @@ def emulator_instructions(url: str, access_key: str, secret_key: str, *, jobs: i
     """What to print once the emulator listens: how to point a client at it."""
     access, secret = shlex.quote(access_key), shlex.quote(secret_key)
     return f"""\
-Data Flow emulator listening on {url} with {_plural(jobs, "job")}.
+Data Flow emulator listening on {url} with {plural(jobs, "job")}.
 It checks signatures: sign with this key pair (a local test key, not a real secret).
 
 In a shell:
@@ -818,7 +670,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     _require_uvicorn()
     from .emulator import run_emulator
 
-    _ensure_utf8(sys.stdout)
+    ensure_utf8(sys.stdout)
     started = time.perf_counter()
     with run_emulator(jobs=args.jobs, seed=args.seed) as emulator:
         startup = time.perf_counter() - started
@@ -883,11 +735,11 @@ def render_demo(
         f"{PROG} {__version__} demo: the real client against a local emulator, over HTTP",
         "",
         f"  emulator      {url} (loopback only, up in {startup:.2f} s)",
-        f"  fetched       {_plural(len(report.jobs), 'job')} in "
-        f"{_plural(report.pages, 'page')} of up to {page_size:,}",
-        f"  filtered      {_plural(len(report.matching), 'job')} with status {report.status} "
-        f"in {_plural(report.matching_pages, 'page')} (filtered by the server)",
-        f"  signatures    {_plural(verified, 'signed request')} verified by the emulator "
+        f"  fetched       {plural(len(report.jobs), 'job')} in "
+        f"{plural(report.pages, 'page')} of up to {page_size:,}",
+        f"  filtered      {plural(len(report.matching), 'job')} with status {report.status} "
+        f"in {plural(report.matching_pages, 'page')} (filtered by the server)",
+        f"  signatures    {plural(verified, 'signed request')} verified by the emulator "
         "(API Gateway signature v2)",
         f"  wrong secret  {refused}",
         f"  elapsed       {report.seconds:.2f} s for both walks",

@@ -34,6 +34,7 @@ from dataflow_async import (
     __version__,
 )
 from dataflow_async import _cli as cli
+from dataflow_async import _cli_output as output
 from dataflow_async.emulator import (
     FaultPlan,
     Latency,
@@ -82,7 +83,7 @@ def _snake(record: dict[str, Any]) -> dict[str, Any]:
         "lastExecutionDate": "last_execution_date",
         "maxConcurrentRuns": "max_concurrent_runs",
     }
-    out: dict[str, Any] = dict.fromkeys(cli.JOB_FIELDS)
+    out: dict[str, Any] = dict.fromkeys(output.JOB_FIELDS)
     for key, value in record.items():
         out[names[key]] = value
     return out
@@ -90,9 +91,10 @@ def _snake(record: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """No NCLOUD_* variables and an empty HOME: no real credentials can leak in."""
+    """No NCLOUD_* variables and an empty HOME: no real credentials can leak in. No
+    NO_COLOR / FORCE_COLOR either (CI services set the latter): tables stay plain."""
     for name in list(os.environ):
-        if name.startswith("NCLOUD_"):
+        if name.startswith("NCLOUD_") or name in ("NO_COLOR", "FORCE_COLOR"):
             monkeypatch.delenv(name)
     home = tmp_path / "home"
     home.mkdir()
@@ -305,11 +307,11 @@ def test_every_expected_error_is_one_line_and_a_code(error: Exception, code: int
 def test_keyboard_interrupt_exits_130_quietly(
     capsys: pytest.CaptureFixture[str], served: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    class Interrupting(cli.JsonLinesWriter):
+    class Interrupting(output.JsonLinesWriter):
         def write(self, job: Job) -> None:
             raise KeyboardInterrupt
 
-    monkeypatch.setitem(cli._WRITERS, "jsonl", Interrupting)
+    monkeypatch.setitem(output.WRITERS, "jsonl", Interrupting)
     code, out, err = list_jobs(capsys, served, "--format", "jsonl")
     assert code == 130
     assert (out, err) == ("", "")
@@ -318,11 +320,11 @@ def test_keyboard_interrupt_exits_130_quietly(
 def test_broken_pipe_in_process_exits_quietly(
     capsys: pytest.CaptureFixture[str], served: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    class Closed(cli.JsonLinesWriter):
+    class Closed(output.JsonLinesWriter):
         def write(self, job: Job) -> None:
             raise BrokenPipeError
 
-    monkeypatch.setitem(cli._WRITERS, "jsonl", Closed)
+    monkeypatch.setitem(output.WRITERS, "jsonl", Closed)
     code, _, err = list_jobs(capsys, served, "--format", "jsonl")
     assert code == 141
     assert err == ""
@@ -387,7 +389,7 @@ def test_csv_has_a_header_and_empty_cells_for_null(
     code, out, err = list_jobs(capsys, served, "--format", "csv")
     assert (code, err) == (0, "")
     rows = list(csv.DictReader(io.StringIO(out)))
-    assert tuple(rows[0]) == cli.JOB_FIELDS
+    assert tuple(rows[0]) == output.JOB_FIELDS
     expected = [_snake(job) for job in in_served_order(served)]
     assert [row["job_id"] for row in rows] == [job["job_id"] for job in expected]
     assert ODD_NAME in [row["name"] for row in rows]
@@ -404,7 +406,7 @@ def test_csv_has_a_header_and_empty_cells_for_null(
 def test_csv_with_no_jobs_is_the_header(capsys: pytest.CaptureFixture[str], served: Any) -> None:
     code, out, _ = list_jobs(capsys, served, "--format", "csv", "--max-items", "0")
     assert code == 0
-    assert out == ",".join(cli.JOB_FIELDS) + "\n"
+    assert out == ",".join(output.JOB_FIELDS) + "\n"
 
 
 def test_table_has_the_columns_rows_and_a_total(
@@ -414,7 +416,7 @@ def test_table_has_the_columns_rows_and_a_total(
     assert (code, err) == (0, "")
     lines = out.splitlines()
     assert lines[0].split("  ")[0] == "JOB ID"
-    for header in cli.TABLE_HEADERS:
+    for header in output.TABLE_HEADERS:
         assert header in lines[0]
     assert len(lines) == 1 + 45 + 1
     assert lines[-1] == "45 jobs"
@@ -439,7 +441,7 @@ def _after_columns(line: str, columns: int) -> str:
     for index, char in enumerate(line):
         if used >= columns:
             return line[index:]
-        used += cli.display_width(char)
+        used += output.display_width(char)
     return ""
 
 
@@ -507,7 +509,9 @@ class CountingStream(io.StringIO):
         super().flush()
 
 
-@pytest.mark.parametrize("writer", [cli.JsonLinesWriter, cli.JsonArrayWriter, cli.CsvWriter])
+@pytest.mark.parametrize(
+    "writer", [output.JsonLinesWriter, output.JsonArrayWriter, output.CsvWriter]
+)
 def test_machine_formats_flush_each_job(writer: Any, capsys: pytest.CaptureFixture[str]) -> None:
     from dataflow_async._converter import structure_jobs
 
@@ -574,11 +578,47 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert out == f"dataflow-async {__version__}\n"
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["jobs", "list", "--help"], ["emulator", "--help"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--help"],
+        ["jobs", "--help"],
+        ["jobs", "list", "--help"],
+        ["emulator", "--help"],
+        ["demo", "--help"],
+    ],
+)
 def test_help_has_examples(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
     code, out, _ = run(capsys, *argv)
     assert code == 0
     assert "example" in out
+
+
+def _parsers(parser: Any) -> Iterator[Any]:
+    """``parser`` and all its subcommands' parsers."""
+    import argparse
+
+    yield parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                yield from _parsers(sub)
+
+
+def test_every_option_is_explained_with_an_example() -> None:
+    checked = 0
+    for parser in _parsers(cli.build_parser()):
+        for action in parser._actions:
+            if action.option_strings and action.dest != "help":
+                assert action.help and "e.g." in action.help, (parser.prog, action.dest)
+                checked += 1
+    assert checked >= 20
+
+
+def test_top_level_help_mentions_terminal_output(capsys: pytest.CaptureFixture[str]) -> None:
+    _, out, _ = run(capsys, "--help")
+    assert "NO_COLOR" in out
+    assert "progress" in out
 
 
 def test_emulator_on_a_taken_port_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
