@@ -2,8 +2,9 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+PIP := --quiet --disable-pip-version-check
 
-.PHONY: demo test lint typecheck pytest bench clean
+.PHONY: demo test lint typecheck docs pytest dist bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed (set PYTHON=python3.11)")'
@@ -11,30 +12,46 @@ $(BIN)/python:
 
 # Stamps: reinstall when pyproject.toml changes.
 $(VENV)/.demo-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[emulator,fast]'
+	$(BIN)/python -m pip install $(PIP) -e '.[emulator,fast]'
 	@touch $@
 
 $(VENV)/.test-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(BIN)/python -m pip install $(PIP) -e '.[test]'
 	@touch $@ $(VENV)/.demo-installed
 
 demo: $(VENV)/.demo-installed
 	$(BIN)/dataflow-async demo
 
-test: $(VENV)/.test-installed lint typecheck pytest
+test: lint typecheck docs pytest dist
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
 typecheck: $(VENV)/.test-installed
-	$(BIN)/mypy --strict dataflow_async
+	$(BIN)/mypy --strict dataflow_async docs/examples tests/typecheck
+
+# The documentation site, strict: a broken link or reference fails.
+docs: $(VENV)/.test-installed
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir $(VENV)/site
 
 pytest: $(VENV)/.test-installed
 	$(BIN)/pytest
+
+# Build the wheel and the sdist, then install each in a fresh venv and use it.
+dist: $(VENV)/.test-installed
+	rm -rf dist $(VENV)/dist-check
+	$(BIN)/python -m build --outdir dist . > $(VENV)/build.log 2>&1 || (cat $(VENV)/build.log; exit 1)
+	for artifact in dist/*.whl dist/*.tar.gz; do \
+		rm -rf $(VENV)/dist-check && $(PYTHON) -m venv $(VENV)/dist-check && \
+		$(VENV)/dist-check/bin/python -m pip install $(PIP) "$$artifact" && \
+		(cd /tmp && $(CURDIR)/$(VENV)/dist-check/bin/python -c 'import dataflow_async, dataflow_async.emulator; from dataflow_async import DataFlowClient, Job; print("installed", dataflow_async.__version__, "from", dataflow_async.__file__)') && \
+		$(VENV)/dist-check/bin/dataflow-async --version || exit 1; \
+	done
+	rm -rf $(VENV)/dist-check
 
 bench: $(VENV)/.test-installed
 	$(BIN)/python benchmarks/bench_jobs.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist site
