@@ -39,7 +39,7 @@ from ._cli_output import (
     wants_color,
     wants_progress,
 )
-from ._client import DEFAULT_BASE_URL, DataFlowClient
+from ._client import DEFAULT_BASE_URL, ENDPOINT_ENV_VAR, DataFlowClient
 from ._credentials import Credentials
 from ._errors import (
     APIConnectionError,
@@ -250,9 +250,9 @@ def _add_connection_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--endpoint",
         metavar="URL",
-        default=DEFAULT_BASE_URL,
-        help="API base URL (default %(default)s), e.g. --endpoint http://127.0.0.1:8080 "
-        "for a local emulator",
+        default=None,
+        help=f"API base URL (default: ${ENDPOINT_ENV_VAR}, else {DEFAULT_BASE_URL}), "
+        "e.g. --endpoint http://127.0.0.1:8080 for a local emulator",
     )
     parser.add_argument(
         "--profile",
@@ -474,13 +474,14 @@ def _status(value: str | None, option: str) -> JobStatus | None:
 
 
 def _check_connection_options(args: argparse.Namespace) -> None:
-    url = args.endpoint
+    url = args.endpoint or os.environ.get(ENDPOINT_ENV_VAR) or DEFAULT_BASE_URL
+    option = "--endpoint" if args.endpoint else f"${ENDPOINT_ENV_VAR}"
     try:
         parsed = httpx.URL(url)
     except httpx.InvalidURL:
         parsed = None
     if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
-        raise UsageError(f"--endpoint must be an http:// or https:// URL, got {url!r}")
+        raise UsageError(f"{option} must be an http:// or https:// URL, got {url!r}")
     if args.timeout is not None and not args.timeout > 0:
         raise UsageError(f"--timeout must be more than 0 seconds, got {args.timeout}")
     if args.max_retries is not None and args.max_retries < 0:
@@ -622,7 +623,8 @@ In a shell:
 
   export NCLOUD_ACCESS_KEY_ID={access}
   export NCLOUD_SECRET_ACCESS_KEY={secret}
-  {PROG} jobs list --endpoint {url}
+  export {ENDPOINT_ENV_VAR}={url}
+  {PROG} jobs list
 
 In Python:
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -18,10 +19,12 @@ from ._retry import RetryPolicy
 from ._transport import Transport
 from ._version import __version__
 
-__all__ = ["DEFAULT_BASE_URL", "DEFAULT_TIMEOUT", "DataFlowClient"]
+__all__ = ["DEFAULT_BASE_URL", "DEFAULT_TIMEOUT", "ENDPOINT_ENV_VAR", "DataFlowClient"]
 
 DEFAULT_BASE_URL = "https://dataflow.apigw.ntruss.com"
 """The public-site endpoint, the only one documented."""
+ENDPOINT_ENV_VAR = "DATAFLOW_ASYNC_ENDPOINT"
+"""Environment variable naming the endpoint when ``base_url`` is not given."""
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 """30 s per read/write/pool wait, 10 s to connect."""
 DEFAULT_PAGE_SIZE = 1000
@@ -37,6 +40,9 @@ class DataFlowClient(AsyncClosing):
     Given ``http_client``, the client sends through it and never closes it; if that
     client already has an ``auth`` and no credentials are passed, its auth is used.
     Otherwise the client owns one ``httpx.AsyncClient`` and closes it in ``aclose()``.
+
+    The endpoint is ``base_url``, else the ``http_client``'s own ``base_url``, else
+    ``$DATAFLOW_ASYNC_ENDPOINT``, else :data:`DEFAULT_BASE_URL`.
 
     ``max_retries`` is a shorthand for ``retry=RetryPolicy(max_retries=...)``; pass one
     or the other.
@@ -67,12 +73,10 @@ class DataFlowClient(AsyncClosing):
             retry = RetryPolicy() if max_retries is None else RetryPolicy(max_retries=max_retries)
         if credentials is not None and profile is not None:
             raise ValueError("pass credentials or profile, not both")
-        self.base_url = _check_base_url(
-            base_url
-            if base_url is not None
-            else (str(http_client.base_url) if http_client and http_client.base_url else None)
-            or DEFAULT_BASE_URL
-        )
+        if base_url is None:
+            given = str(http_client.base_url) if http_client and http_client.base_url else None
+            base_url = given or os.environ.get(ENDPOINT_ENV_VAR) or DEFAULT_BASE_URL
+        self.base_url = _check_base_url(base_url)
         auth: httpx.Auth | None = None
         if credentials is None and not (http_client is not None and http_client.auth is not None):
             credentials = Credentials.resolve(profile=profile)
@@ -161,14 +165,16 @@ class DataFlowClient(AsyncClosing):
         max_items: int | None = None,
         dedupe: bool = True,
         prefetch: int = 1,
+        start_page: int = 0,
     ) -> AsyncPager[Job]:
         """Iterate over every matching job, page after page, ``max_items`` at most.
 
         With ``dedupe`` (the default) a job seen on one of the previous two pages is
         not yielded again: jobs created during a walk shift later pages, and a job
         would otherwise come twice. What was dropped is counted in ``.stats``.
-        ``prefetch`` is as for :meth:`iter_job_pages`; jobs still come in order, once.
-        Arguments are checked now, before the first request.
+        ``prefetch`` and ``start_page`` (to resume a walk that failed part-way) are as
+        for :meth:`iter_job_pages`; jobs still come in order, once. Arguments are checked
+        now, before the first request.
         """
         params = _job_filters(name, status)
         _check_int("page_size", page_size, minimum=1)
@@ -177,6 +183,7 @@ class DataFlowClient(AsyncClosing):
         if not isinstance(dedupe, bool):
             raise ValueError(f"dedupe must be a bool, got {dedupe!r}")
         _check_int("prefetch", prefetch, minimum=0)
+        _check_int("start_page", start_page, minimum=0)
         stats = WalkStats()
         walk = walk_jobs(
             self._page_fetcher(params),
@@ -184,6 +191,7 @@ class DataFlowClient(AsyncClosing):
             max_items=max_items,
             dedupe=dedupe,
             prefetch=prefetch,
+            start_page=start_page,
             stats=stats,
         )
         return AsyncPager(walk, stats)

@@ -62,7 +62,8 @@ class APIStatusError(DataFlowError):
     ``error_code`` is the gateway's ``errorCode`` (a string such as ``"200"``) or the
     service's ``errorType`` (such as ``"NOT_FOUND"``); ``message`` and ``details`` are
     the server's words; ``body`` is the decoded JSON body (``None`` if it was not JSON)
-    and ``response`` the raw :class:`httpx.Response`.
+    and ``response`` the raw :class:`httpx.Response`. ``retry_after`` is the wait in
+    seconds the server asked for (``Retry-After`` or ``retry-after-ms``), when it did.
     """
 
     def __init__(
@@ -74,6 +75,7 @@ class APIStatusError(DataFlowError):
         response: httpx.Response | None = None,
         *,
         body: Any = None,
+        retry_after: float | None = None,
     ) -> None:
         self.status_code = status_code
         self.error_code = error_code
@@ -81,6 +83,7 @@ class APIStatusError(DataFlowError):
         self.details = details
         self.response = response
         self.body = body
+        self.retry_after = retry_after
         super().__init__(self._describe())
 
     def _describe(self) -> str:
@@ -117,20 +120,6 @@ class NotFoundError(APIStatusError):
 
 class RateLimitError(APIStatusError):
     """HTTP 429: throttled. ``retry_after`` is the wait the server asked for, in seconds."""
-
-    def __init__(
-        self,
-        status_code: int,
-        error_code: str | None,
-        message: str,
-        details: str | None,
-        response: httpx.Response | None = None,
-        *,
-        body: Any = None,
-        retry_after: float | None = None,
-    ) -> None:
-        self.retry_after = retry_after
-        super().__init__(status_code, error_code, message, details, response, body=body)
 
 
 class QuotaExceededError(RateLimitError):

@@ -235,6 +235,7 @@ async def walk_jobs(
     max_items: int | None,
     dedupe: bool = True,
     prefetch: int = 1,
+    start_page: int = 0,
     stats: WalkStats,
 ) -> AsyncGenerator[Sequence[Job], None]:
     """Yield the jobs of each page, each job id at most once (``dedupe``), stopping
@@ -247,7 +248,8 @@ async def walk_jobs(
     max_pages = None if max_items is None else -(-max_items // page_size)
     left = max_items
     recent: deque[frozenset[str]] = deque(maxlen=DEDUPE_WINDOW_PAGES)
-    async with aclosing(_walk(fetch, page_size, 0, stats, prefetch, max_pages)) as pages:
+    walk = _walk(fetch, page_size, start_page, stats, prefetch, max_pages)
+    async with aclosing(walk) as pages:
         async for page, ids in pages:
             jobs: tuple[Job, ...] | list[Job] = page.jobs
             if dedupe:

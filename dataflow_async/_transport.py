@@ -74,24 +74,21 @@ def status_error(response: httpx.Response, *, now: float | None = None) -> APISt
             error_code = _text(body.get("errorType"))
             message = _text(body.get("message")) or _text(body.get("detail")) or message
             details = _text(body.get("detail"))
-    args = (status, error_code, message, details, response)
+    kind: type[APIStatusError] = APIStatusError
     if status == 400:
-        return BadRequestError(*args, body=body)
-    if status == 401:
-        if error_code == "210":
-            return PermissionDeniedError(*args, body=body)
-        return AuthenticationError(*args, body=body)
-    if status == 403:
-        return PermissionDeniedError(*args, body=body)
-    if status == 404:
-        return NotFoundError(*args, body=body)
-    if status == 429:
-        retry_after = parse_retry_after(response.headers, time.time() if now is None else now)
+        kind = BadRequestError
+    elif status == 401:
+        kind = PermissionDeniedError if error_code == "210" else AuthenticationError
+    elif status == 403:
+        kind = PermissionDeniedError
+    elif status == 404:
+        kind = NotFoundError
+    elif status == 429:
         kind = QuotaExceededError if error_code == "400" else RateLimitError
-        return kind(*args, body=body, retry_after=retry_after)
-    if status >= 500:
-        return ServerError(*args, body=body)
-    return APIStatusError(*args, body=body)
+    elif status >= 500:
+        kind = ServerError
+    retry_after = parse_retry_after(response.headers, time.time() if now is None else now)
+    return kind(status, error_code, message, details, response, body=body, retry_after=retry_after)
 
 
 def _text(value: Any) -> str | None:
@@ -280,7 +277,7 @@ class Transport:
                 return None
         elif not isinstance(error, APIConnectionError):
             return None
-        retry_after = error.retry_after if isinstance(error, RateLimitError) else None
+        retry_after = error.retry_after if isinstance(error, APIStatusError) else None
         if retry_after is not None and retry_after > policy.max_retry_after:
             return None
         if retries >= policy.max_retries:

@@ -94,7 +94,7 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """No NCLOUD_* variables and an empty HOME: no real credentials can leak in. No
     NO_COLOR / FORCE_COLOR either (CI services set the latter): tables stay plain."""
     for name in list(os.environ):
-        if name.startswith("NCLOUD_") or name in ("NO_COLOR", "FORCE_COLOR"):
+        if name.startswith(("NCLOUD_", "DATAFLOW_ASYNC_")) or name in ("NO_COLOR", "FORCE_COLOR"):
             monkeypatch.delenv(name)
     home = tmp_path / "home"
     home.mkdir()
@@ -755,11 +755,14 @@ def test_emulator_command_serves_until_ctrl_c(
         url = match.group(1)
         assert "export NCLOUD_ACCESS_KEY_ID=LOCALKEY\n" in text
         assert "export NCLOUD_SECRET_ACCESS_KEY=LOCALSECRET\n" in text
-        assert f"dataflow-async jobs list --endpoint {url}\n" in text
+        assert f"export DATAFLOW_ASYNC_ENDPOINT={url}\n" in text
+        assert "  dataflow-async jobs list\n" in text
         assert "not a real secret" in text
+        # Follow the printed instructions as they are.
         monkeypatch.setenv("NCLOUD_ACCESS_KEY_ID", "LOCALKEY")
         monkeypatch.setenv("NCLOUD_SECRET_ACCESS_KEY", "LOCALSECRET")
-        code, out, _ = run(capsys, "jobs", "list", "--endpoint", url, "--format", "jsonl")
+        monkeypatch.setenv("DATAFLOW_ASYNC_ENDPOINT", url)
+        code, out, _ = run(capsys, "jobs", "list", "--format", "jsonl")
         assert code == 0
         assert len(out.splitlines()) == 30
     finally:

@@ -358,3 +358,27 @@ async def test_repr_has_no_secret(credentials: Credentials) -> None:
         text = repr(client)
         assert client.base_url == "https://h.test/prefix"
     assert SECRET_KEY not in text and credentials.access_key not in text
+
+
+async def test_endpoint_from_environment(
+    credentials: Credentials, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATAFLOW_ASYNC_ENDPOINT", "http://127.0.0.1:8080/")
+    async with DataFlowClient(credentials) as client:
+        assert client.base_url == "http://127.0.0.1:8080"
+    async with DataFlowClient(credentials, base_url="https://other.test") as client:
+        assert client.base_url == "https://other.test"  # an explicit base_url wins
+    monkeypatch.setenv("DATAFLOW_ASYNC_ENDPOINT", "not a url")
+    with pytest.raises(ValueError, match="base_url"):
+        DataFlowClient(credentials)
+    with pytest.raises(ValueError, match="base_url"):
+        DataFlowClient(credentials, base_url="")  # given, even empty: never replaced
+
+
+async def test_iter_jobs_resumes_from_a_page(make_client: MakeClient, fake_api: FakeAPI) -> None:
+    async with make_client() as client:
+        ids = [job.job_id async for job in client.iter_jobs(page_size=10, start_page=1)]
+        with pytest.raises(ValueError, match="start_page"):
+            client.iter_jobs(start_page=-1)
+    assert ids == [j["jobId"] for j in fake_api.jobs[10:]]
+    assert fake_api.requests[0].url.params["page"] == "1"

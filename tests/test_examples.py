@@ -303,7 +303,7 @@ def user_environment(emu: RunningEmulator) -> dict[str, str]:
     return env | {
         "NCLOUD_ACCESS_KEY_ID": emu.credentials.access_key,
         "NCLOUD_SECRET_ACCESS_KEY": emu.credentials.secret_key,
-        "DATAFLOW_ENDPOINT": emu.url,
+        "DATAFLOW_ASYNC_ENDPOINT": emu.url,
     }
 
 

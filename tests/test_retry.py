@@ -18,6 +18,7 @@ from dataflow_async import (
     QuotaExceededError,
     RateLimitError,
     RetryPolicy,
+    ServerError,
 )
 from dataflow_async._retry import parse_retry_after
 
@@ -175,3 +176,17 @@ def test_parse_retry_after_forms() -> None:
     assert parse_retry_after(httpx.Headers({"Retry-After": "nan"}), now) is None
     assert parse_retry_after(httpx.Headers({"retry-after-ms": "x", "Retry-After": "2"}), now) == 2.0
     assert parse_retry_after(httpx.Headers(), now) is None
+
+
+async def test_retry_after_on_503_is_honoured(
+    make_client: MakeClient, fake_api: FakeAPI, fake_sleep: FakeSleep
+) -> None:
+    unavailable = httpx.Response(
+        503, json={"error": {"errorCode": "500"}}, headers={"Retry-After": "3"}
+    )
+    fake_api.script = [unavailable, httpx.Response(503, headers={"Retry-After": "600"})]
+    async with make_client() as client:
+        with pytest.raises(ServerError) as info:
+            await client.list_jobs()
+    assert fake_sleep.calls == [3.0]  # the second asked for too long: raised at once
+    assert info.value.retry_after == 600.0

@@ -17,7 +17,7 @@ Run it against the API (credentials from ``NCLOUD_ACCESS_KEY_ID`` /
 
 or against ``dataflow-async emulator`` running in another terminal::
 
-    DATAFLOW_ENDPOINT=http://127.0.0.1:8080 python docs/examples/apscheduler_job.py -i 5
+    DATAFLOW_ASYNC_ENDPOINT=http://127.0.0.1:8080 python docs/examples/apscheduler_job.py -i 5
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-import os
 import signal
 import sys
 import time
@@ -162,7 +161,7 @@ async def _run_from_environment(args: argparse.Namespace) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):  # Windows: Ctrl-C cancels main()
             loop.add_signal_handler(signum, stop.set)
-    async with DataFlowClient(base_url=os.environ.get("DATAFLOW_ENDPOINT") or None) as client:
+    async with DataFlowClient() as client:
         check = await main(client, stop, interval=args.interval, status=args.status)
     log.info("stopped after %d runs (%d failed)", check.runs, check.failures)
 

@@ -17,13 +17,12 @@ one per name fragment given::
 
 or against ``dataflow-async emulator`` running in another terminal::
 
-    DATAFLOW_ENDPOINT=http://127.0.0.1:8080 python docs/examples/fan_out.py
+    DATAFLOW_ASYNC_ENDPOINT=http://127.0.0.1:8080 python docs/examples/fan_out.py
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -88,7 +87,7 @@ async def main(
 async def _run_from_environment(names: list[str]) -> int:
     filters = [Filter(name=name) for name in dict.fromkeys(names)]
     filters = filters or [Filter(status=status) for status in JobStatus]
-    async with DataFlowClient(base_url=os.environ.get("DATAFLOW_ENDPOINT") or None) as client:
+    async with DataFlowClient() as client:
         result = await main(client, filters)
     for wanted in filters:
         if wanted in result.errors:

@@ -16,7 +16,7 @@ Run it against the API (credentials from ``NCLOUD_ACCESS_KEY_ID`` /
 or against the emulator (``dataflow-async emulator`` in another terminal, whose
 ``export`` lines set the key pair)::
 
-    DATAFLOW_ENDPOINT=http://127.0.0.1:8080 python docs/examples/poll_status.py -i 5
+    DATAFLOW_ASYNC_ENDPOINT=http://127.0.0.1:8080 python docs/examples/poll_status.py -i 5
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import os
 import signal
 import sys
 from collections.abc import Callable, Mapping
@@ -153,8 +152,8 @@ async def _run_from_environment(args: argparse.Namespace) -> None:
         # Not on Windows, where Ctrl-C cancels main() instead: the same clean-up happens.
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signum, stop.set)
-    # DATAFLOW_ENDPOINT unset: the public API endpoint.
-    async with DataFlowClient(base_url=os.environ.get("DATAFLOW_ENDPOINT") or None) as client:
+    # Endpoint: $DATAFLOW_ASYNC_ENDPOINT, else the public API.
+    async with DataFlowClient() as client:
         await main(client, stop, interval=args.interval, status=args.status, name=args.name)
     log.info("stopped")
 
