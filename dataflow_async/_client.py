@@ -38,7 +38,8 @@ class DataFlowClient(AsyncClosing):
     ``credentials`` default to the chain NAVER Cloud's tools use (environment, then
     ``~/.ncloud/configure`` with the profile ``profile`` or ``$NCLOUD_PROFILE``).
     Given ``http_client``, the client sends through it and never closes it; if that
-    client already has an ``auth`` and no credentials are passed, its auth is used.
+    client already has an ``auth`` and neither credentials nor a profile are passed, its
+    auth is used.
     Otherwise the client owns one ``httpx.AsyncClient`` and closes it in ``aclose()``.
 
     The endpoint is ``base_url``, else the ``http_client``'s own ``base_url``, else
@@ -78,7 +79,8 @@ class DataFlowClient(AsyncClosing):
             base_url = given or os.environ.get(ENDPOINT_ENV_VAR) or DEFAULT_BASE_URL
         self.base_url = _check_base_url(base_url)
         auth: httpx.Auth | None = None
-        if credentials is None and not (http_client is not None and http_client.auth is not None):
+        client_signs = http_client is not None and http_client.auth is not None
+        if credentials is None and (profile is not None or not client_signs):
             credentials = Credentials.resolve(profile=profile)
         if credentials is not None:
             auth = NcpSignatureAuth(credentials)
@@ -90,7 +92,6 @@ class DataFlowClient(AsyncClosing):
                 timeout=request_timeout or DEFAULT_TIMEOUT,
                 headers={"User-Agent": f"dataflow-async/{__version__}"},
             )
-        http_client.headers.setdefault("Accept", "application/json")
         self.http_client = http_client
         self._transport = Transport(
             http_client, base_url=self.base_url, auth=auth, timeout=request_timeout, retry=retry

@@ -35,6 +35,7 @@ __all__ = ["Transport", "safe_headers", "status_error"]
 
 
 _EXCERPT = 200
+_ACCEPT_JSON = {"Accept": "application/json"}
 CLOCK_SKEW_THRESHOLD = 60.0
 """Seconds the local clock may be off before a 401 is read as clock skew."""
 LOGGED_HEADERS = frozenset(
@@ -134,8 +135,9 @@ class Transport:
     ) -> Any:
         """GET ``path`` and return its decoded JSON body, retrying what may be retried.
 
-        ``on_sent`` is called once the first attempt's request has been written (when
-        the transport reports it; otherwise nothing calls it).
+        ``on_sent`` is called once the first attempt's request has been written (with a
+        transport other than httpx's own: once it is handed over). A first attempt that
+        fails before that never calls it.
         """
         policy = self.retry
         url = self.base_url + path
@@ -151,7 +153,11 @@ class Transport:
                     f"deadline of {policy.deadline} s reached after {attempt - 1} attempt(s)"
                 )
             request = self.http_client.build_request(
-                "GET", url, params=params, timeout=self._attempt_timeout(remaining)
+                "GET",
+                url,
+                params=params,
+                headers=_ACCEPT_JSON,
+                timeout=self._attempt_timeout(remaining),
             )
             started = time.perf_counter()
             outcome = await self._attempt(request, remaining, on_sent if attempt == 1 else None)

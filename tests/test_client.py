@@ -382,3 +382,28 @@ async def test_iter_jobs_resumes_from_a_page(make_client: MakeClient, fake_api: 
             client.iter_jobs(start_page=-1)
     assert ids == [j["jobId"] for j in fake_api.jobs[10:]]
     assert fake_api.requests[0].url.params["page"] == "1"
+
+
+async def test_requests_ask_for_json_without_touching_a_given_client(
+    make_client: MakeClient, fake_api: FakeAPI
+) -> None:
+    async with make_client() as client:
+        await client.list_jobs()
+        assert client.http_client.headers["accept"] == "*/*"  # the given client is unchanged
+    assert fake_api.requests[0].headers["accept"] == "application/json"
+
+
+async def test_profile_wins_over_a_given_clients_auth(
+    fake_api: FakeAPI, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _no_credentials_anywhere(monkeypatch, tmp_path)
+    (tmp_path / ".ncloud").mkdir()
+    (tmp_path / ".ncloud" / "configure").write_text(
+        f"[p1]\nncloud_access_key_id=ACCESSKEYEXAMPLE\nncloud_secret_access_key={SECRET_KEY}\n"
+    )
+    wrong = NcpSignatureAuth(Credentials("ACCESSKEYEXAMPLE", "WRONG-SECRET"))
+    async with httpx.AsyncClient(transport=httpx.MockTransport(fake_api), auth=wrong) as http:
+        client = DataFlowClient(http_client=http, profile="p1", base_url="https://h.test")
+        page = await client.list_jobs(limit=1)  # FakeAPI checks the signature
+    assert client.credentials is not None and client.credentials.source.endswith("[p1]")
+    assert len(page.jobs) == 1
