@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
 from typing import Any
@@ -9,14 +10,14 @@ from typing import Any
 import httpx
 
 from ._auth import NcpSignatureAuth
-from ._converter import structure_jobs
+from ._converter import paused_gc, structure_jobs
 from ._credentials import Credentials
 from ._errors import UnexpectedResponseError
 from ._lifecycle import AsyncClosing
 from ._models import Job, JobPage, JobStatus
 from ._pagination import AsyncPager, FetchPage, WalkStats, walk_jobs, walk_pages
 from ._retry import RetryPolicy
-from ._transport import Transport
+from ._transport import Transport, decode_json
 from ._version import __version__
 
 __all__ = ["DEFAULT_BASE_URL", "DEFAULT_TIMEOUT", "ENDPOINT_ENV_VAR", "DataFlowClient"]
@@ -198,26 +199,30 @@ class DataFlowClient(AsyncClosing):
         return AsyncPager(walk, stats)
 
     def _page_fetcher(self, filters: dict[str, str]) -> FetchPage:
-        async def fetch(number: int, limit: int, on_sent: Callable[[], None] | None) -> JobPage:
-            return await self._fetch_page(filters, number, limit, on_sent)
+        async def fetch(
+            number: int, limit: int, on_sent: Callable[[], None] | None
+        ) -> Callable[[], JobPage]:
+            response = await self._transport.get(
+                JOBS_PATH, {**filters, "page": number, "limit": limit}, on_sent=on_sent
+            )
+            return functools.partial(_job_page, response, number, limit)
 
         return fetch
 
-    async def _fetch_page(
-        self,
-        filters: dict[str, str],
-        page: int,
-        limit: int,
-        on_sent: Callable[[], None] | None = None,
-    ) -> JobPage:
-        body = await self._transport.get_json(
-            JOBS_PATH, {**filters, "page": page, "limit": limit}, on_sent=on_sent
-        )
-        return _job_page(body, page, limit)
+    async def _fetch_page(self, filters: dict[str, str], page: int, limit: int) -> JobPage:
+        finish = await self._page_fetcher(filters)(page, limit, None)
+        return finish()
 
 
-def _job_page(body: Any, page: int, limit: int) -> JobPage:
-    """Structure a getJobs body; ``UnexpectedResponseError`` if it is not that shape."""
+def _job_page(response: httpx.Response, page: int, limit: int) -> JobPage:
+    """Decode and structure a getJobs response; ``UnexpectedResponseError`` if it is not
+    that shape. The cyclic GC is paused meanwhile (see :func:`paused_gc`)."""
+    with paused_gc():
+        body = decode_json(response)
+        return _structure_page(body, page, limit)
+
+
+def _structure_page(body: Any, page: int, limit: int) -> JobPage:
     if not isinstance(body, dict) or not isinstance(body.get("list"), list):
         shape = type(body).__name__ if not isinstance(body, dict) else f"keys {sorted(body)[:8]}"
         raise UnexpectedResponseError(

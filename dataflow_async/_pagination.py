@@ -19,14 +19,22 @@ __all__ = ["AsyncPager", "WalkStats", "walk_jobs", "walk_pages"]
 
 T = TypeVar("T")
 
-FetchPage = Callable[[int, int, Callable[[], None] | None], Coroutine[Any, Any, JobPage]]
+FinishPage = Callable[[], JobPage]
+FetchPage = Callable[[int, int, Callable[[], None] | None], Coroutine[Any, Any, FinishPage]]
 """``fetch(page, limit, on_sent)``: one request for one page; ``on_sent`` is called
-once the request's bytes have been sent."""
+once the request's bytes have been sent. It gives a ``finish()`` that decodes and
+structures the page: called by the consumer when it reaches that page, so that pages
+requested ahead do not compete with it for the CPU."""
 
 DEDUPE_WINDOW_PAGES = 2
 """How many previous pages' job ids ``iter_jobs`` remembers to drop repeats."""
 MAX_DROPPED_IDS = 1000
 """How many dropped job ids :class:`WalkStats` keeps (the count goes on)."""
+
+_SPARE_ITERATIONS = 16
+"""Loop iterations a request sent ahead may take to leave once the current page is
+ready: a new request needs about 4 with an idle pooled connection, 12 with a new one
+(benchmarks/bench_jobs.py measures it)."""
 
 # A page that holds exactly the jobs of a page already seen is "stale": a server that
 # ignores ``page`` (or cycles) sends nothing but stale pages, while jobs created during
@@ -94,48 +102,61 @@ def is_last_page(page: JobPage, limit: int, count_is_total: bool) -> bool:
 
 
 class _PagesAhead:
-    """Requests up to ``prefetch`` pages ahead of the one being consumed.
+    """Requests pages ahead of the one being consumed.
 
     Each request sent ahead is awaited until its bytes have left (or it finished),
     so that a consumer busy with the current page does not hold it back.
     """
 
-    def __init__(self, fetch: FetchPage, page_size: int, prefetch: int) -> None:
+    def __init__(self, fetch: FetchPage, page_size: int) -> None:
         self.fetch = fetch
         self.page_size = page_size
-        self.prefetch = prefetch
-        self.pending: deque[tuple[int, asyncio.Task[JobPage]]] = deque()
+        self.pending: deque[tuple[int, asyncio.Task[FinishPage]]] = deque()
 
-    async def get(self, number: int, last: int | None, ahead: bool) -> JobPage:
-        """Page ``number``; with ``ahead``, also send requests for the pages after it
-        (none past ``last``)."""
-        send_ahead = ahead and self.prefetch > 0
+    async def get(self, number: int, last: int | None, depth: int) -> JobPage:
+        """Page ``number``, with requests out for the ``depth`` pages after it (none past
+        ``last``)."""
+        send_ahead = depth > 0
         if not (self.pending and self.pending[0][0] == number):
             if not send_ahead:
-                return await self.fetch(number, self.page_size, None)
+                return (await self.fetch(number, self.page_size, None))()
             task = asyncio.create_task(self.fetch(number, self.page_size, None))
             self.pending.appendleft((number, task))
+        current = self.pending[0][1]
         if send_ahead:
-            await self._send_ahead(number, last)
-        page = await self.pending[0][1]
+            stop = number + depth if last is None else min(number + depth, last)
+            await self._send_ahead(number, stop, current)
+        finish = await current
         self.pending.popleft()
-        return page
+        return finish()
 
-    async def _send_ahead(self, number: int, last: int | None) -> None:
+    async def _send_ahead(self, number: int, stop: int, current: asyncio.Task[FinishPage]) -> None:
+        """Request the pages after ``number`` up to ``stop``; return once they are all
+        sent, or soon after the current page is ready (requests waiting for a free
+        connection in a small pool would otherwise hold it back)."""
         start = self.pending[-1][0] + 1 if self.pending else number + 1
-        stop = number + self.prefetch if last is None else min(number + self.prefetch, last)
         loop = asyncio.get_running_loop()
-        sent: list[asyncio.Future[None]] = []
+        unsent: set[asyncio.Future[Any]] = set()
         for ahead in range(start, stop + 1):
             signal: asyncio.Future[None] = loop.create_future()
-
             on_sent = functools.partial(_settle, signal)
             task = asyncio.create_task(self.fetch(ahead, self.page_size, on_sent))
             task.add_done_callback(functools.partial(_settle_after, signal))
             self.pending.append((ahead, task))
-            sent.append(signal)
-        for signal in sent:
-            await signal
+            unsent.add(signal)
+        spare = _SPARE_ITERATIONS
+        while unsent and spare:
+            if current.done():
+                # The current page is ready: give the new requests a few loop
+                # iterations to leave, not the time a free connection may take.
+                spare -= 1
+                await asyncio.sleep(0)
+                unsent = {signal for signal in unsent if not signal.done()}
+            else:
+                done, _ = await asyncio.wait(
+                    {*unsent, current}, return_when=asyncio.FIRST_COMPLETED
+                )
+                unsent -= done
 
     async def aclose(self) -> None:
         """Cancel what is still in flight and wait until it has stopped."""
@@ -174,7 +195,7 @@ async def _walk(
     max_pages: int | None = None,
 ) -> AsyncGenerator[tuple[JobPage, frozenset[str]], None]:
     """Yield each new non-empty page with the set of its job ids, until the last page."""
-    pages = _PagesAhead(fetch, page_size, prefetch)
+    pages = _PagesAhead(fetch, page_size)
     number = start_page
     last = None if max_pages is None else start_page + max_pages - 1
     seen: set[int] = set()
@@ -182,8 +203,10 @@ async def _walk(
     count_is_total = False
     try:
         while True:
-            # Pages are requested ahead only once a full page shows there are more.
-            page = await pages.get(number, last, ahead=number > start_page)
+            # Until a full first page shows there are more, one request of the prefetch
+            # depth goes to the first page itself: prefetch=1 costs a small listing nothing.
+            depth = prefetch if number > start_page else prefetch - 1
+            page = await pages.get(number, last, depth)
             stats.pages += 1
             if not page.jobs:
                 return

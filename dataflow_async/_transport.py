@@ -31,7 +31,7 @@ from ._json import JSONDecodeError, loads
 from ._logging import logger
 from ._retry import RetryBudget, RetryPolicy, parse_retry_after
 
-__all__ = ["Transport", "safe_headers", "status_error"]
+__all__ = ["Transport", "decode_json", "safe_headers", "status_error"]
 
 
 _EXCERPT = 200
@@ -126,14 +126,14 @@ class Transport:
         auth = self.auth if self.auth is not None else self.http_client.auth
         return auth if isinstance(auth, NcpSignatureAuth) else None
 
-    async def get_json(
+    async def get(
         self,
         path: str,
         params: Mapping[str, str | int],
         *,
         on_sent: Callable[[], None] | None = None,
-    ) -> Any:
-        """GET ``path`` and return its decoded JSON body, retrying what may be retried.
+    ) -> httpx.Response:
+        """GET ``path`` and return the successful response, retrying what may be retried.
 
         ``on_sent`` is called once the first attempt's request has been written (with a
         transport other than httpx's own: once it is handed over). A first attempt that
@@ -164,7 +164,7 @@ class Transport:
             self._log_attempt(request, outcome, attempt, started)
             if isinstance(outcome, httpx.Response):
                 self.budget.record_success()
-                return self._decode(outcome)
+                return outcome
             if not skew_repaired and self._repair_clock_skew(outcome):
                 skew_repaired = True
                 continue
@@ -291,17 +291,6 @@ class Transport:
         return retry_after if retry_after is not None else policy.backoff(retries)
 
     @staticmethod
-    def _decode(response: httpx.Response) -> Any:
-        try:
-            return loads(response.content)
-        except JSONDecodeError:
-            raise UnexpectedResponseError(
-                f"response to GET {response.request.url.path} is not JSON: "
-                f"{excerpt(response.content)}",
-                response=response,
-            ) from None
-
-    @staticmethod
     def _log_attempt(
         request: httpx.Request,
         outcome: httpx.Response | Exception,
@@ -322,6 +311,17 @@ class Transport:
             (time.perf_counter() - started) * 1000,
             safe_headers(response.headers) if response is not None else {},
         )
+
+
+def decode_json(response: httpx.Response) -> Any:
+    """The JSON body of a successful response; ``UnexpectedResponseError`` if it is not JSON."""
+    try:
+        return loads(response.content)
+    except JSONDecodeError:
+        raise UnexpectedResponseError(
+            f"response to GET {response.request.url.path} is not JSON: {excerpt(response.content)}",
+            response=response,
+        ) from None
 
 
 def safe_headers(headers: httpx.Headers) -> dict[str, str]:

@@ -188,3 +188,13 @@ async def test_own_http_client_with_auth(emu: RunningEmulator) -> None:
         await client.aclose()
         assert not http.is_closed
     assert len(page.jobs) == 3
+
+
+async def test_prefetch_deeper_than_the_pool_still_walks(emu: RunningEmulator) -> None:
+    emu.app.faults = FaultPlan.random(seed=2, rate=1.0, faults=[Latency(0.005)])
+    limits = httpx.Limits(max_connections=1)
+    async with httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(10.0)) as http:
+        client = DataFlowClient(emu.credentials, base_url=emu.url, http_client=http)
+        async with asyncio.timeout(60):  # a guard against a deadlock, not a measurement
+            ids = [job.job_id async for job in client.iter_jobs(page_size=1000, prefetch=4)]
+    assert len(ids) == 10_000 and len(set(ids)) == 10_000

@@ -74,11 +74,24 @@ async def test_prefetch_keeps_order_and_overshoots_at_most_prefetch(
     assert slow.in_flight == 0
 
 
-async def test_small_listing_costs_one_request(slow_client: Any, fake_api: FakeAPI) -> None:
+async def test_small_listing_costs_one_request_by_default(
+    slow_client: Any, fake_api: FakeAPI
+) -> None:
     client, _ = slow_client
     fake_api.jobs = [job_json(i) for i in range(4)]
-    assert len([j async for j in client.iter_jobs(page_size=10, prefetch=5)]) == 4
+    assert len([j async for j in client.iter_jobs(page_size=10)]) == 4
     assert pages_asked(fake_api) == [0]
+
+
+async def test_deeper_prefetch_starts_at_the_first_page(
+    slow_client: Any, fake_api: FakeAPI
+) -> None:
+    client, slow = slow_client
+    fake_api.jobs = [job_json(i) for i in range(4)]
+    assert len([j async for j in client.iter_jobs(page_size=10, prefetch=5)]) == 4
+    # Before a full first page, one request of the depth is the first page itself.
+    assert slow.max_in_flight == 5
+    assert len(fake_api.requests) <= 5
 
 
 async def test_total_count_means_no_overshoot(slow_client: Any, fake_api: FakeAPI) -> None:
@@ -123,7 +136,7 @@ async def test_closing_cancels_what_is_in_flight(slow_client: Any, fake_api: Fak
     slow.delays = {p: 5.0 for p in range(2, 10)}
     fake_api.jobs = [job_json(i) for i in range(100)]
     pager = client.iter_jobs(page_size=10, prefetch=4)
-    for _ in range(11):  # page 0 alone, then page 1 with pages 2 to 5 requested ahead
+    for _ in range(11):  # page 0 with 1 to 3 ahead, then page 1 with 2 to 5 ahead
         await anext(pager)
     assert slow.in_flight == 4
     await pager.aclose()
