@@ -395,6 +395,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def describe_error(exc: DataFlowError) -> tuple[str, ExitCode]:
     """A one-line message and the exit code for an expected failure."""
+    message, code = _explain(exc)
+    return " ".join(message.split()), code  # a server's message may hold newlines
+
+
+def _explain(exc: DataFlowError) -> tuple[str, ExitCode]:
     if isinstance(exc, MissingCredentialsError):
         return str(exc), ExitCode.CREDENTIALS
     if isinstance(exc, AuthenticationError):

@@ -33,10 +33,13 @@ __all__ = [
 
 
 def ensure_utf8(stream: TextIO) -> None:
-    """Make ``stream`` write UTF-8 whatever the locale says, so names come out intact."""
-    encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "").replace("_", "")
-    if encoding != "utf8" and isinstance(stream, io.TextIOWrapper):
-        stream.reconfigure(encoding="utf-8")
+    """Make ``stream`` write UTF-8 whatever the locale says, so names come out intact.
+
+    A character UTF-8 cannot encode (a lone surrogate, which a lenient JSON decoder lets
+    through) is written as a backslash escape instead of ending the command.
+    """
+    if isinstance(stream, io.TextIOWrapper):
+        stream.reconfigure(encoding="utf-8", errors="backslashreplace")
 
 
 # --------------------------------------------------------------------------- terminal

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import random as _random
 import time
 from collections.abc import Awaitable, Callable
@@ -128,4 +129,6 @@ def _number(text: str | None) -> float | None:
         value = float(text)
     except ValueError:
         return None
-    return None if value != value else max(value, 0.0)  # NaN is unreadable
+    if not math.isfinite(value):  # NaN or infinity: no usable wait
+        return None
+    return max(value, 0.0)

@@ -220,7 +220,9 @@ class Transport:
             return APITimeoutError(f"request timed out ({type(exc).__name__})", request=request)
         except httpx.UnsupportedProtocol:
             raise
-        except httpx.TransportError as exc:
+        except httpx.RequestError as exc:
+            # Transport errors, and a body that cannot be decoded (a broken gzip stream):
+            # both are a response that did not arrive whole.
             return APIConnectionError(
                 f"connection failed ({type(exc).__name__}: {exc})", request=request
             )

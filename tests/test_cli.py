@@ -301,7 +301,8 @@ def test_every_expected_error_is_one_line_and_a_code(error: Exception, code: int
     assert isinstance(error, DataFlowError)
     message, exit_code = cli.describe_error(error)
     assert exit_code == code
-    assert "\n" not in " ".join(message.split())
+    assert "\n" not in message
+    assert str(error).split()[0] in message
 
 
 def test_keyboard_interrupt_exits_130_quietly(
@@ -771,3 +772,20 @@ def test_emulator_command_serves_until_ctrl_c(
     assert process.returncode == 0
     assert stderr == ""
     assert rest.endswith("Emulator stopped.\n")
+
+
+def test_a_lone_surrogate_in_a_name_is_escaped_not_fatal() -> None:
+    # The standard library's JSON decoder (used without orjson) lets "\ud83d" through.
+    import io
+
+    from dataflow_async._converter import structure_jobs
+
+    from .conftest import job_json
+
+    (job,) = structure_jobs([job_json(1, name="report \ud83d")])
+    raw = io.BytesIO()
+    stream = io.TextIOWrapper(raw, encoding="ascii")
+    output.ensure_utf8(stream)
+    output.JsonLinesWriter(stream).write(job)
+    line = raw.getvalue().decode("utf-8")
+    assert json.loads(line)["name"] == "report \ud83d"

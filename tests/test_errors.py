@@ -176,3 +176,17 @@ def test_hierarchy() -> None:
     assert issubclass(APITimeoutError, APIConnectionError)
     for kind in (APIConnectionError, UnexpectedResponseError, APIStatusError):
         assert issubclass(kind, DataFlowError)
+
+
+async def test_undecodable_body_is_a_connection_error_and_retried(
+    make_client: MakeClient, fake_api: FakeAPI
+) -> None:
+    def broken(_: httpx.Request) -> httpx.Response:
+        body = httpx.ByteStream(b"not gzip at all")
+        return httpx.Response(200, headers={"Content-Encoding": "gzip"}, stream=body)
+
+    fake_api.script = [broken, broken, broken]
+    async with make_client() as client:
+        with pytest.raises(APIConnectionError, match="DecodingError"):
+            await client.list_jobs()
+    assert len(fake_api.requests) == 3  # retried like a broken connection

@@ -174,6 +174,8 @@ def test_parse_retry_after_forms() -> None:
     assert parse_retry_after(httpx.Headers({"Retry-After": "-3"}), now) == 0.0
     assert parse_retry_after(httpx.Headers({"Retry-After": "soon"}), now) is None
     assert parse_retry_after(httpx.Headers({"Retry-After": "nan"}), now) is None
+    assert parse_retry_after(httpx.Headers({"Retry-After": "inf"}), now) is None
+    assert parse_retry_after(httpx.Headers({"retry-after-ms": "1e400"}), now) is None
     assert parse_retry_after(httpx.Headers({"retry-after-ms": "x", "Retry-After": "2"}), now) == 2.0
     assert parse_retry_after(httpx.Headers(), now) is None
 
