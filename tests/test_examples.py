@@ -7,8 +7,10 @@ Each example is loaded from its file, as a user would copy it, and driven throug
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib.util
 import inspect
+import itertools
 import logging
 import os
 import re
@@ -17,15 +19,17 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import httpx
 import pytest
 
 from dataflow_async import DataFlowClient, JobStatus, QuotaExceededError, RetryPolicy
 from dataflow_async.emulator import (
+    EmulatorApp,
     FaultPlan,
     Latency,
     RunningEmulator,
@@ -62,6 +66,51 @@ def client_for(emu: RunningEmulator) -> DataFlowClient:
     # Quick retries, so that a scripted 5xx costs milliseconds.
     retry = RetryPolicy(max_retries=1, initial_backoff=0.01, max_backoff=0.01)
     return DataFlowClient(emu.credentials, base_url=emu.url, retry=retry)
+
+
+class InProcess(httpx.AsyncBaseTransport):
+    """The emulator app called in process, with hooks the emulator has no fault for.
+
+    ``headers[n]`` are added to the answer to the n-th request (from 0): the emulator's
+    ServerFailure sends no Retry-After. ``served(n)`` runs once the n-th answer is made,
+    before the client reads it. ``times`` records when each request came (monotonic s).
+    """
+
+    def __init__(
+        self,
+        app: EmulatorApp,
+        *,
+        headers: dict[int, dict[str, str]] | None = None,
+        served: Callable[[int], object] | None = None,
+    ) -> None:
+        self.inner = app.transport()
+        self.headers = headers or {}
+        self.served = served
+        self.times: list[float] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        n = len(self.times)
+        self.times.append(time.monotonic())
+        response = await self.inner.handle_async_request(request)
+        response.headers.update(self.headers.get(n, {}))
+        if self.served is not None:
+            self.served(n)
+        return response
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+@contextlib.asynccontextmanager
+async def in_process_client(
+    emu: RunningEmulator, transport: InProcess
+) -> AsyncIterator[DataFlowClient]:
+    """A client of ``transport`` that does not retry: each failure reaches the example."""
+    async with (
+        httpx.AsyncClient(transport=transport, base_url=emu.url) as http,
+        DataFlowClient(emu.credentials, http_client=http, retry=RetryPolicy(max_retries=0)) as c,
+    ):
+        yield c
 
 
 async def until(condition: Callable[[], object]) -> None:
@@ -170,6 +219,41 @@ async def test_poll_status_reports_changes_and_survives_failed_polls(
     assert task.result() is None
 
 
+async def test_poll_status_waits_as_a_5xx_asks_but_no_longer_than_max_wait(
+    emu: RunningEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="poll_status")
+    # The 2nd poll meets a 503 that asks for 0.3 s, the 3rd a quota that asks for 1e9 s
+    # (about 32 years): the first is waited for, the second cut to max_wait.
+    emu.app.faults = FaultPlan.script(None, ServerFailure(503), Throttle("400", retry_after=1e9))
+    transport = InProcess(emu.app, headers={1: {"Retry-After": "0.3"}})
+    stop = asyncio.Event()
+    async with in_process_client(emu, transport) as client:
+        task = asyncio.create_task(poll_status.main(client, stop, interval=0.05, max_wait=0.5))
+        await until(lambda: len(transport.times) >= 4)
+        stop.set()
+        await asyncio.wait_for(task, 5)
+    after_ok, after_503, after_quota = (b - a for a, b in itertools.pairwise(transport.times[:4]))
+    assert after_ok < after_503 and after_503 >= 0.29 and after_quota >= 0.49
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert warnings == [
+        "poll failed, next in 0.3 s: HTTP 503 (errorCode 500): Endpoint Error - "
+        "The endpoint failed to respond.",
+        "asked to wait 1e+09 s; waiting max_wait, 0.5 s",
+        "poll failed, next in 0.5 s: HTTP 429 (errorCode 400): Quota Exceeded - Too many requests.",
+    ]
+
+
+async def test_poll_status_raises_an_unexpected_error_in_an_exception_group(
+    emu: RunningEmulator,
+) -> None:
+    async with client_for(emu) as client:
+        with pytest.raises(ExceptionGroup) as caught:
+            await asyncio.wait_for(poll_status.main(client, asyncio.Event(), status="bogus"), 5)
+    assert caught.group_contains(ValueError, match="status must be one of")
+    assert only_this_task()
+
+
 async def test_poll_status_cancelled_mid_poll_leaves_nothing_behind(emu: RunningEmulator) -> None:
     async with client_for(emu) as client:
         task = asyncio.create_task(poll_status.main(client, asyncio.Event(), interval=0.05))
@@ -250,21 +334,104 @@ async def test_apscheduler_check_runs_reports_and_shuts_down_cleanly(
     ]
 
 
+async def test_apscheduler_check_skips_runs_as_a_5xx_asks_but_no_longer_than_max_wait(
+    emu: RunningEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="apscheduler_job")
+    # The 1st run meets a 503 that asks for 0.2 s, the 2nd a quota that asks for 1e9 s.
+    emu.app.faults = FaultPlan.script(ServerFailure(503), Throttle("400", retry_after=1e9))
+    transport = InProcess(emu.app, headers={0: {"Retry-After": "0.2"}})
+    async with in_process_client(emu, transport) as client:
+        check = apscheduler_job.StatusCheck(client, max_wait=0.3)
+        await check.run()  # the 503
+        await check.run()  # skipped: within the 0.2 s asked for
+        assert (check.runs, check.failures, len(transport.times)) == (1, 1, 1)
+        await asyncio.sleep(0.25)
+        await check.run()  # the quota: 1e9 s asked for, 0.3 s taken
+        await check.run()  # skipped
+        assert (check.runs, check.failures, len(transport.times)) == (2, 2, 2)
+        await asyncio.sleep(0.35)
+        await check.run()
+    assert (check.runs, check.failures, len(transport.times)) == (3, 2, 3)
+    assert [r.getMessage() for r in caplog.records if r.name == "apscheduler_job"] == [
+        "check failed: HTTP 503 (errorCode 500): Endpoint Error - The endpoint failed to respond.",
+        "asked to wait 1e+09 s; waiting max_wait, 0.3 s",
+        "check failed: HTTP 429 (errorCode 400): Quota Exceeded - Too many requests.",
+        "watching 60 jobs",
+    ]
+
+
 # fan_out.py
 
 
 async def test_fan_out_merges_every_filter_by_job_id(emu: RunningEmulator) -> None:
-    filters = [fan_out.Filter(status=status) for status in JobStatus]
-    filters += [fan_out.Filter(name="job"), fan_out.Filter(status="RUNNING", name="job")]
+    by_status = [fan_out.Filter(status=status) for status in fan_out.QUERY_STATUSES]
+    by_name = fan_out.Filter(name="job")
+    filters = [*by_status, by_name, fan_out.Filter(status="RUNNING", name="job")]
     async with client_for(emu) as client:
         result = await fan_out.main(client, [*filters, filters[0]], concurrency=3)
     assert result.errors == {}
-    assert set(result.jobs) == {job["jobId"] for job in emu.app.jobs}
     assert len(result.matched) == len(filters)  # each distinct filter walked once
-    assert sum(result.matched[f] for f in filters[: len(JobStatus)]) == len(emu.app.jobs)
-    assert result.matched[filters[-2]] > 0  # overlapping filters, merged
-    assert all(job.status == result.jobs[job.job_id].status for job in result.jobs.values())
+    jobs = {job["jobId"]: job for job in emu.app.jobs}
+    listed = {i for i, job in jobs.items() if job["status"] in fan_out.QUERY_STATUSES}
+    named = {i for i, job in jobs.items() if "job" in job["name"]}
+    assert sum(result.matched[f] for f in by_status) == len(listed)
+    assert result.matched[by_name] == len(named)
+    # The filters overlap: a job matched by two or three of them is merged into one.
+    assert listed & named
+    assert set(result.jobs) == listed | named
+    assert len(result.jobs) < sum(result.matched.values())
+    for job_id, job in result.jobs.items():
+        source = jobs[job_id]
+        assert (job.name, job.status) == (source["name"], source["status"])
+        assert job.last_execution_status == source.get("lastExecutionStatus")
     assert str(filters[-1]) == "status=RUNNING name='job'" and str(fan_out.Filter()) == "all jobs"
+
+
+@pytest.mark.parametrize(
+    "updated", ["2026-10-31T09:00:00+09:00", "2026-01-01T09:00:00+09:00"], ids=["later", "earlier"]
+)
+async def test_fan_out_keeps_the_most_recently_updated_of_two_sightings(
+    emu: RunningEmulator, updated: str
+) -> None:
+    """One job seen by two walks, changed in between: the record updated last wins, whether
+    the second walk saw it later (a later updatedDate) or not (an earlier one)."""
+    job = first_job(emu, status="RUNNING")
+    assert [j["jobId"] for j in emu.app.jobs if job["name"] in j["name"]] == [job["jobId"]]
+    changed = other_execution_status(job)
+    filters = [fan_out.Filter(name=job["name"]), fan_out.Filter(status="RUNNING")]
+
+    def change_after_the_first_walk(n: int) -> None:
+        if n == 0:
+            edit_job(emu, job["jobId"], lastExecutionStatus=changed, updatedDate=updated)
+
+    transport = InProcess(emu.app, served=change_after_the_first_walk)
+    async with in_process_client(emu, transport) as client:
+        result = await fan_out.main(client, filters, concurrency=1)  # one walk, then the other
+    assert len(transport.times) == 2 and result.errors == {}
+    assert result.matched == {
+        filters[0]: 1,
+        filters[1]: sum(j["status"] == "RUNNING" for j in emu.app.jobs),
+    }
+    merged = result.jobs[job["jobId"]]
+    if updated > job["updatedDate"]:  # the second sighting is the newer one
+        assert (merged.last_execution_status, merged.updated_date.isoformat()) == (changed, updated)
+    else:  # the first is, though it was seen first
+        assert merged.last_execution_status == job.get("lastExecutionStatus") != changed
+        assert merged.updated_date.isoformat() == job["updatedDate"]
+
+
+async def test_fan_out_raises_an_unexpected_error_in_an_exception_group(
+    emu: RunningEmulator,
+) -> None:
+    emu.app.faults = FaultPlan.script(Latency(0.3))  # the good walk is still waiting ...
+    filters = [fan_out.Filter(status="RUNNING"), fan_out.Filter(status="bogus")]
+    async with client_for(emu) as client:
+        with pytest.raises(ExceptionGroup) as caught:
+            await fan_out.main(client, filters)
+    assert caught.group_contains(ValueError, match="status must be one of")
+    assert len(caught.value.exceptions) == 1  # ... and is cancelled, not failed
+    assert only_this_task()
 
 
 async def test_fan_out_reports_the_failing_filter_and_keeps_the_others(
@@ -320,7 +487,12 @@ def test_fan_out_runs_from_a_shell(emu: RunningEmulator) -> None:
     lines = done.stdout.splitlines()
     running = sum(job["status"] == "RUNNING" for job in emu.app.jobs)
     assert f"status=RUNNING: {running} jobs" in lines
-    assert lines[-1] == f"60 distinct jobs from {len(JobStatus)} filters"
+    # One filter per documented query status; READY (a later revision's) is not asked for.
+    listed = sum(job["status"] in fan_out.QUERY_STATUSES for job in emu.app.jobs)
+    assert 0 < listed < 60  # the emulator has READY jobs: the default filters miss them
+    assert lines[-1] == f"{listed} distinct jobs from {len(fan_out.QUERY_STATUSES)} filters"
+    assert set(fan_out.QUERY_STATUSES) == set(JobStatus) - {JobStatus.READY}
+    assert not [r for r in emu.app.requests if "READY" in r.target]
 
     emu.app.faults = FaultPlan.script(Throttle("400"))
     done = subprocess.run(

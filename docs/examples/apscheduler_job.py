@@ -4,10 +4,13 @@ One ``DataFlowClient`` is shared by every run (one connection pool, one retry bu
 The check is an interval job with ``max_instances=1`` (a slow check is never run twice
 at once) and ``coalesce=True`` (runs missed meanwhile collapse into one). Each run lists
 the jobs and prints those whose status or last execution status changed since the last
-run; a failed run is logged, and after a quota error (or a throttle that outlasted the
-client's retries) runs are skipped until the ``Retry-After`` the API asked for. On
-SIGINT or SIGTERM the scheduler stops starting runs, lets the run in flight finish, and
-shuts down; then the client is closed.
+run. A run that fails with a ``DataFlowError`` is logged, and the next ones go on; when
+the failure is an HTTP error response that asked for a wait (``Retry-After`` or
+``retry-after-ms``: a quota, or a throttle or a 5xx that outlasted the client's
+retries), the runs due meanwhile are skipped until that wait has passed, but never for
+more than ``--max-wait`` seconds (15 minutes by default: a longer wait is cut to that,
+and the cut is logged). On SIGINT or SIGTERM the scheduler stops starting runs, lets the
+run in flight finish, and shuts down; then the client is closed.
 
 Needs APScheduler 3 (``pip install 'apscheduler>=3.10,<4'``, or the ``examples`` extra).
 Run it against the API (credentials from ``NCLOUD_ACCESS_KEY_ID`` /
@@ -35,15 +38,21 @@ from collections.abc import Callable
 from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
 
 from dataflow_async import (
+    APIStatusError,
     DataFlowClient,
     DataFlowError,
     Job,
     JobStatus,
     MissingCredentialsError,
-    RateLimitError,
 )
 
 log = logging.getLogger("apscheduler_job")
+
+# The longest pause in the runs that a Retry-After can impose. The client itself waits
+# for a Retry-After only up to RetryPolicy.max_retry_after (60 s by default) and raises
+# at once on a longer one; the check then skips runs instead, but not for as long as
+# any header says: one odd value (a day, 1e9) would stop the checks without a word.
+MAX_WAIT = 15 * 60.0
 
 
 class StatusCheck:
@@ -56,11 +65,13 @@ class StatusCheck:
         status: JobStatus | str | None = None,
         name: str | None = None,
         report: Callable[[str], object] = print,
+        max_wait: float = MAX_WAIT,
     ) -> None:
         self.client = client
         self.status = status
         self.name = name
         self.report = report
+        self.max_wait = max_wait
         self.runs = 0
         self.failures = 0
         self._jobs: dict[str, Job] | None = None
@@ -82,8 +93,15 @@ class StatusCheck:
                 }
             except DataFlowError as exc:
                 self.failures += 1
-                if isinstance(exc, RateLimitError) and exc.retry_after is not None:
-                    self._not_before = time.monotonic() + exc.retry_after
+                # Any HTTP error (a quota, a throttle, a 503) may say how long to wait.
+                if isinstance(exc, APIStatusError) and exc.retry_after is not None:
+                    wait = exc.retry_after
+                    if wait > self.max_wait:
+                        log.warning(
+                            "asked to wait %g s; waiting max_wait, %g s", wait, self.max_wait
+                        )
+                        wait = self.max_wait
+                    self._not_before = time.monotonic() + wait
                 log.warning("check failed: %s", exc)
                 return
             if self._jobs is None:
@@ -127,9 +145,10 @@ async def main(
     status: JobStatus | str | None = None,
     name: str | None = None,
     report: Callable[[str], object] = print,
+    max_wait: float = MAX_WAIT,
 ) -> StatusCheck:
     """Run the check every ``interval`` seconds (the first one now) until ``stop`` is set."""
-    check = StatusCheck(client, status=status, name=name, report=report)
+    check = StatusCheck(client, status=status, name=name, report=report, max_wait=max_wait)
     scheduler = AsyncIOScheduler(timezone=dt.UTC)
     scheduler.add_job(
         check.run,
@@ -162,7 +181,9 @@ async def _run_from_environment(args: argparse.Namespace) -> None:
         with contextlib.suppress(NotImplementedError):  # Windows: Ctrl-C cancels main()
             loop.add_signal_handler(signum, stop.set)
     async with DataFlowClient() as client:
-        check = await main(client, stop, interval=args.interval, status=args.status)
+        check = await main(
+            client, stop, interval=args.interval, status=args.status, max_wait=args.max_wait
+        )
     log.info("stopped after %d runs (%d failed)", check.runs, check.failures)
 
 
@@ -170,6 +191,9 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description="Check Data Flow jobs on a schedule.")
     parser.add_argument("-i", "--interval", type=float, default=60.0, help="seconds between runs")
     parser.add_argument("--status", type=str.upper, choices=list(JobStatus), help="only these")
+    parser.add_argument(
+        "--max-wait", type=float, default=MAX_WAIT, help="longest wait a Retry-After can impose"
+    )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     for chatty in ("apscheduler", "httpx"):  # not a line per run, nor per request
         logging.getLogger(chatty).setLevel(logging.WARNING)

@@ -3,10 +3,14 @@
 Every ``--interval`` seconds the jobs matching a filter are listed with
 ``client.iter_jobs(...)`` and compared with the previous listing: a job that starts or
 finishes running, changes status, appears, disappears, or whose last execution changes
-status is printed. A poll that fails (throttled, quota exceeded, a 5xx after the
-client's own retries, the network) is logged and the next one comes as planned, or
-after the ``Retry-After`` the API asked for. SIGINT (Ctrl-C) or SIGTERM stops it
-cleanly: the poll in flight is cancelled, and the client's connections are closed.
+status is printed. A poll that fails with a ``DataFlowError`` (a quota, or a throttle,
+a 5xx or a network error that outlasted the client's own retries) is logged, and the
+watch goes on: the next poll comes ``--interval`` seconds later, or, when the failure
+is an HTTP error response that asked for a wait (``Retry-After`` or ``retry-after-ms``,
+on a 429 or a 5xx alike), after that wait if it is longer, but never more than
+``--max-wait`` seconds (15 minutes by default: a longer wait is cut to that, and the
+cut is logged). SIGINT (Ctrl-C) or SIGTERM stops it cleanly: the poll in flight is
+cancelled, and the client's connections are closed.
 
 Run it against the API (credentials from ``NCLOUD_ACCESS_KEY_ID`` /
 ``NCLOUD_SECRET_ACCESS_KEY`` or ``~/.ncloud/configure``)::
@@ -31,15 +35,21 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from dataflow_async import (
+    APIStatusError,
     DataFlowClient,
     DataFlowError,
     Job,
     JobStatus,
     MissingCredentialsError,
-    RateLimitError,
 )
 
 log = logging.getLogger("poll_status")
+
+# The longest wait between two polls that a Retry-After can impose. The client itself
+# waits for a Retry-After only up to RetryPolicy.max_retry_after (60 s by default) and
+# raises at once on a longer one; this watcher then waits between polls instead, but
+# not for as long as any header says: one odd value (a day, 1e9) would stop the watch.
+MAX_WAIT = 15 * 60.0
 
 
 @dataclass(frozen=True)
@@ -99,8 +109,13 @@ async def poll(
     status: JobStatus | str | None,
     name: str | None,
     report: Callable[[Change], object],
+    max_wait: float = MAX_WAIT,
 ) -> None:
-    """List the jobs, report what changed, wait ``interval`` seconds; until cancelled."""
+    """List the jobs, report what changed, wait ``interval`` seconds; until cancelled.
+
+    After a failed poll whose error carries a ``retry_after``, the wait is that long
+    instead when it is longer, but ``max_wait`` at most.
+    """
     previous: dict[str, Job] | None = None
     while True:
         delay = interval
@@ -109,9 +124,13 @@ async def poll(
         except DataFlowError as exc:
             # The client has already retried what is worth retrying (throttles, 5xx,
             # connection errors); what reaches here fails this poll, not the watch.
-            # A quota (QuotaExceededError) or a long Retry-After says how long to wait.
-            if isinstance(exc, RateLimitError) and exc.retry_after is not None:
-                delay = max(interval, exc.retry_after)
+            # Any HTTP error (a quota, a throttle, a 503) may say how long to wait.
+            if isinstance(exc, APIStatusError) and exc.retry_after is not None:
+                wait = exc.retry_after
+                if wait > max_wait:
+                    log.warning("asked to wait %g s; waiting max_wait, %g s", wait, max_wait)
+                    wait = max_wait
+                delay = max(interval, wait)
             log.warning("poll failed, next in %g s: %s", delay, exc)
         else:
             if previous is None:
@@ -131,15 +150,26 @@ async def main(
     status: JobStatus | str | None = None,
     name: str | None = None,
     report: Callable[[Change], object] = print,
+    max_wait: float = MAX_WAIT,
 ) -> None:
     """Poll until ``stop`` is set; cancelling this coroutine stops the poller too.
 
     More pollers (one per filter, say) can join the same task group; they all stop
-    together, and an unexpected error in one cancels the others and is raised here.
+    together. An unexpected error in one (anything but a ``DataFlowError``: a bad
+    ``status``, a ``report`` that raises) cancels the others, and comes out of this
+    coroutine wrapped in an ``ExceptionGroup``, as from any ``TaskGroup``: catch it
+    with ``except* ValueError``, say (a plain ``except ValueError`` misses it).
     """
     async with asyncio.TaskGroup() as tasks:
         poller = tasks.create_task(
-            poll(client, interval=interval, status=status, name=name, report=report)
+            poll(
+                client,
+                interval=interval,
+                status=status,
+                name=name,
+                report=report,
+                max_wait=max_wait,
+            )
         )
         await stop.wait()
         poller.cancel()  # the group waits until the poll in flight has let go of its connection
@@ -154,7 +184,14 @@ async def _run_from_environment(args: argparse.Namespace) -> None:
             loop.add_signal_handler(signum, stop.set)
     # Endpoint: $DATAFLOW_ASYNC_ENDPOINT, else the public API.
     async with DataFlowClient() as client:
-        await main(client, stop, interval=args.interval, status=args.status, name=args.name)
+        await main(
+            client,
+            stop,
+            interval=args.interval,
+            status=args.status,
+            name=args.name,
+            max_wait=args.max_wait,
+        )
     log.info("stopped")
 
 
@@ -163,6 +200,9 @@ if __name__ == "__main__":
     parser.add_argument("-i", "--interval", type=float, default=30.0, help="seconds between polls")
     parser.add_argument("--status", type=str.upper, choices=list(JobStatus), help="only these")
     parser.add_argument("--name", help="only jobs whose name contains this")
+    parser.add_argument(
+        "--max-wait", type=float, default=MAX_WAIT, help="longest wait a Retry-After can impose"
+    )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per request
     try:
