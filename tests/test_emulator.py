@@ -11,6 +11,7 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import random
 from collections.abc import AsyncIterator, Iterator
 from email.utils import parsedate_to_datetime
@@ -195,6 +196,27 @@ async def test_non_integer_timestamp_is_rejected(app: EmulatorApp, timestamp: st
         response = await client.get(JOBS_PATH, headers=headers)
     assert response.status_code == 401
     assert response.json()["error"]["errorCode"] == "200"
+
+
+@pytest.mark.parametrize("digits", [16, 4_301, 10_000])
+async def test_overlong_timestamp_is_rejected_not_crashed(app: EmulatorApp, digits: int) -> None:
+    # Past 4,300 digits int() refuses to parse; only a known access key is needed to get
+    # that far, so the length is bounded first.
+    headers = headers_for(JOBS_PATH, timestamp="1" * digits)
+    async with unsigned(app) as client:
+        response = await client.get(JOBS_PATH, headers=headers)
+    assert_auth_failed(response, mentions="epoch milliseconds")
+    assert app.requests[-1].status == 401
+
+
+async def test_socket_overlong_timestamp_is_a_401_without_a_traceback(
+    emu: RunningEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    headers = headers_for(JOBS_PATH, timestamp="9" * 5_000)
+    async with httpx.AsyncClient(base_url=emu.url) as client:
+        response = await client.get(JOBS_PATH, headers=headers)
+    assert_auth_failed(response, mentions="epoch milliseconds")
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
 
 
 async def test_timestamp_in_seconds_instead_of_milliseconds_is_rejected(app: EmulatorApp) -> None:
@@ -440,6 +462,34 @@ async def test_bad_parameter_is_400(app: EmulatorApp, query: str, mentions: str)
     assert body.keys() == {"errorType", "detail"}
     assert body["errorType"] == "bad-parameter"
     assert mentions.lower() in body["detail"].lower()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "page=" + "1" * 4_301,
+        "limit=" + "9" * 4_301,
+        "page=" + "0" * 10_000,
+        "limit=" + "0" * 10 + "1",  # 11 digits, even with a small value
+    ],
+)
+async def test_overlong_page_or_limit_is_400_not_crashed(app: EmulatorApp, query: str) -> None:
+    async with in_process(app, clock=fixed_clock) as client:
+        response = await client.get(f"{JOBS_PATH}?{query}")
+    assert response.status_code == 400
+    body = response.json()
+    assert body["errorType"] == "bad-parameter"
+    assert query.partition("=")[0] in body["detail"]
+    assert len(body["detail"]) < 200  # the value is shown cut short
+
+
+async def test_socket_overlong_page_is_400_without_a_traceback(
+    socket_client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    response = await socket_client.get(JOBS_PATH, params={"page": "7" * 5_000})
+    assert response.status_code == 400
+    assert response.json()["errorType"] == "bad-parameter"
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
 
 
 async def test_socket_bad_parameter_is_400(socket_client: httpx.AsyncClient) -> None:
@@ -740,6 +790,20 @@ async def test_big_lists_are_cached_until_changed_or_touched() -> None:
         assert (await client.get(JOBS_PATH, params=params)).json()["list"] == []
         app.jobs = [job("ONLYONEJOB00", "2025-01-01T00:00:00+09:00")]  # a new list
         assert (await client.get(JOBS_PATH)).json()["count"] == 1
+
+
+async def test_big_lists_miss_untouched_in_place_edits_but_see_replaced_dicts() -> None:
+    # As docs/emulator.md says: above 2,000 jobs an in-place edit needs touch(), while
+    # replacing the dict through the list is seen at once.
+    app = EmulatorApp(make_jobs(2_001, seed=4), clock=fixed_clock)
+    params = {"status": "UNKNOWN"}
+    async with in_process(app, clock=fixed_clock) as client:
+        assert (await client.get(JOBS_PATH, params=params)).json()["list"] == []
+        app.jobs[7]["status"] = "UNKNOWN"  # in place, no touch(): the cached view is stale
+        assert (await client.get(JOBS_PATH, params=params)).json()["list"] == []
+        app.jobs[8] = {**app.jobs[8], "status": "UNKNOWN"}  # replaced: seen at once
+        served = (await client.get(JOBS_PATH, params=params)).json()["list"]
+    assert {j["jobId"] for j in served} == {app.jobs[7]["jobId"], app.jobs[8]["jobId"]}
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import subprocess
+import sys
+import textwrap
 import time
 from collections import Counter
 
@@ -14,6 +17,44 @@ from dataflow_async.emulator import make_jobs
 
 DATE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+09:00")
 ID = re.compile(r"[A-Za-z0-9]{12}")
+
+
+RACE = textwrap.dedent(
+    """
+    import importlib, sys, threading
+    from dataflow_async.emulator import _seed
+
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible
+    failures = []
+    for _ in range(5):
+        importlib.reload(_seed)  # fresh module state, as in a new process
+        barrier = threading.Barrier(4)
+
+        def start():
+            barrier.wait()
+            try:
+                assert len(_seed.make_jobs(50)) == 50
+            except BaseException as exc:
+                failures.append(repr(exc))
+
+        threads = [threading.Thread(target=start) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    print(failures)
+    """
+)
+
+
+def test_first_calls_from_several_threads_at_once() -> None:
+    # Threads starting emulators at the same time all make jobs on a fresh module: none
+    # may see the shared look-up table half built (it used to raise IndexError).
+    result = subprocess.run(
+        [sys.executable, "-c", RACE], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert result.stdout.strip() == "[]", result.stdout
+    assert result.stderr == ""
 
 
 def test_same_seed_same_jobs_other_seed_other_jobs() -> None:

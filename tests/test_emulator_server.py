@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import socket
@@ -24,8 +25,10 @@ from dataflow_async.emulator import (
     FaultPlan,
     Latency,
     RunningEmulator,
+    _server,
     make_jobs,
     run_emulator,
+    serve_forever,
 )
 
 
@@ -132,7 +135,9 @@ def test_shutdown_with_an_idle_keep_alive_connection() -> None:
     assert emulator_threads() == []
 
 
-def test_shutdown_while_a_request_is_in_flight() -> None:
+def test_shutdown_while_a_request_is_in_flight(
+    capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
     errors: list[BaseException] = []
     with run_emulator(faults=FaultPlan.script(Latency(30))) as emu:
 
@@ -157,6 +162,88 @@ def test_shutdown_while_a_request_is_in_flight() -> None:
     assert len(errors) == 1
     assert isinstance(errors[0], httpx.TransportError)
     assert emulator_threads() == []
+    # The cancelled request is recorded unanswered, and the shutdown is silent: uvicorn's
+    # "Cancel 1 running task(s), timeout graceful shutdown exceeded" (ERROR) is dropped.
+    assert emu.app.requests[-1].status is None
+    assert emu.app.requests[-1].fault == "latency"
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+    assert capsys.readouterr().err == ""
+
+
+class _CrashAfterStartup:
+    """Makes the next served uvicorn fail in its main loop once ``crash`` is set."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.crash = threading.Event()
+        make_server = _server._make_server
+
+        def crashing(app: EmulatorApp) -> object:
+            server = make_server(app)
+            on_tick = server.on_tick
+
+            async def tick(counter: int) -> bool:
+                if self.crash.is_set():
+                    raise RuntimeError("boom")
+                return await on_tick(counter)
+
+            server.on_tick = tick  # type: ignore[method-assign]
+            return server
+
+        monkeypatch.setattr(_server, "_make_server", crashing)
+
+    def now(self) -> None:
+        """Crash the server, and wait until its thread is gone."""
+        self.crash.set()
+        deadline = time.monotonic() + 10
+        while emulator_threads() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert emulator_threads() == []
+
+
+def test_a_server_crash_after_startup_is_raised_on_exit(monkeypatch: pytest.MonkeyPatch) -> None:
+    crash = _CrashAfterStartup(monkeypatch)
+    with pytest.raises(RuntimeError, match="emulator stopped") as caught, run_emulator() as emu:
+        crash.now()
+        port = emu.port
+    assert isinstance(caught.value.__cause__, RuntimeError)
+    assert str(caught.value.__cause__) == "boom"
+    assert refuses_connections(port)
+
+
+def test_a_server_crash_does_not_mask_the_with_blocks_own_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    crash = _CrashAfterStartup(monkeypatch)
+    with pytest.raises(KeyError, match="the test's own") as caught, run_emulator():
+        crash.now()
+        raise KeyError("the test's own")
+    assert caught.value.__cause__ is None
+    assert any("boom" in note for note in getattr(caught.value, "__notes__", []))
+
+
+def test_serve_forever_closes_its_socket_when_uvicorn_is_missing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    bound: list[socket.socket] = []
+    bind = _server._bind
+
+    def recording_bind(host: str, port: int) -> socket.socket:
+        bound.append(bind(host, port))
+        return bound[-1]
+
+    def no_uvicorn(app: EmulatorApp) -> object:
+        raise ImportError("serving the emulator needs uvicorn")
+
+    monkeypatch.setattr(_server, "_bind", recording_bind)
+    monkeypatch.setattr(_server, "_make_server", no_uvicorn)
+    try:
+        with pytest.raises(ImportError, match="needs uvicorn"):
+            serve_forever(EmulatorApp())
+        assert len(bound) == 1
+        assert bound[0].fileno() == -1  # closed, not left to the garbage collector
+    finally:
+        for sock in bound:
+            sock.close()
 
 
 def test_importing_the_emulator_does_not_need_uvicorn() -> None:

@@ -74,6 +74,10 @@ CountMode: TypeAlias = Literal["page", "total"]
 _DEFAULT_LIMIT = 1000
 _INT32_MAX = 2**31 - 1
 _DIGITS = re.compile(r"[0-9]+")
+# Digit strings are length-checked before int(): past 4,300 digits int() raises instead
+# of parsing. page and limit fit in 10 digits (an int32); epoch milliseconds take 13.
+_MAX_PARAM_DIGITS = len(str(_INT32_MAX))
+_MAX_TIMESTAMP_DIGITS = 15
 # Lists up to this size are re-sorted on every request, so that a job dict edited in
 # place is always seen; larger ones are cached until the list changes (or touch()).
 _ALWAYS_FRESH = 2_000
@@ -101,11 +105,15 @@ class RequestRecord:
 
     ``target`` is the request target exactly as received (path plus ``?query``, still
     percent-encoded). ``status`` is the status the emulator answered with (for a dropped
-    or truncated response, the status of the response it started), or ``None`` when the
-    request was cancelled before any response (an in-process read timeout during a
-    latency fault). ``fault`` names the injected fault (``"throttle"``, ...) or is
-    ``None``. ``timestamp`` and ``access_key`` are the signature headers as sent (``None``
-    when missing); ``received_at`` is the emulator's (skewed) clock, in epoch seconds.
+    or truncated response, the status of the response it started). It is ``None`` for a
+    request whose :class:`Latency` wait was cancelled (by an in-process read timeout, or
+    by a server shutting down): the record is made when the wait is cancelled; the
+    emulator then starts a 503 response head and leaves it unfinished, only so that the
+    connection is closed (the client sees it break, not an error page), and that 503 is
+    not recorded. ``fault`` names the injected fault (``"throttle"``, ...) or is ``None``.
+    ``timestamp`` and ``access_key`` are the signature headers as sent (``None`` when
+    missing); ``received_at`` is the emulator's (skewed) clock when the request arrived,
+    in epoch seconds.
     """
 
     method: str
@@ -296,9 +304,14 @@ def _int_param(params: Mapping[str, str], name: str, default: int, minimum: int)
     text = params.get(name)
     if text is None:
         return default
-    if not _DIGITS.fullmatch(text) or not minimum <= int(text) <= _INT32_MAX:
+    if (
+        len(text) > _MAX_PARAM_DIGITS
+        or not _DIGITS.fullmatch(text)
+        or not minimum <= int(text) <= _INT32_MAX
+    ):
+        shown = repr(text) if len(text) <= 40 else f"{text[:20]!r}... ({len(text)} characters)"
         raise _BadParameter(
-            f"{name} must be an integer from {minimum} to {_INT32_MAX}, not {text!r}"
+            f"{name} must be an integer from {minimum} to {_INT32_MAX}, not {shown}"
         )
     return int(text)
 
@@ -504,7 +517,7 @@ class EmulatorApp:
         secret = self.credentials.get(access_key)
         if secret is None:
             return "unknown access key"
-        if not _DIGITS.fullmatch(timestamp):
+        if len(timestamp) > _MAX_TIMESTAMP_DIGITS or not _DIGITS.fullmatch(timestamp):
             return f"{TIMESTAMP_HEADER} must be epoch milliseconds as an integer"
         offset = int(timestamp) / 1000 - now
         if abs(offset) > self.max_skew:

@@ -62,10 +62,12 @@ class Throttle:
 
     ``error_code`` is ``"400"`` (Quota Exceeded), ``"410"`` (Throttle Limited) or ``"420"``
     (Rate Limited). ``retry_after`` adds a ``Retry-After`` header: a number of seconds
-    (integers are sent as such; a float is sent as written, e.g. ``1.5``, which is not
+    (an int, or a float with no fractional part, is sent as an integer: ``2`` and ``2.0``
+    both as ``2``; any other float as ``str()`` writes it, e.g. ``1.5``, which is not
     standard but is seen in the wild), a :class:`datetime.datetime` (sent as an HTTP-date;
     a naive one is taken as UTC) or a str sent verbatim (to test parsing of odd values).
-    ``retry_after_ms`` adds a ``retry-after-ms`` header (milliseconds).
+    ``retry_after_ms`` adds a ``retry-after-ms`` header (milliseconds, written the same
+    way as a number of seconds).
     """
 
     name: ClassVar[str] = "throttle"

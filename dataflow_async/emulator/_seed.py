@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import gc
+import threading
 from itertools import accumulate
 from operator import sub
 from random import Random
@@ -84,18 +85,32 @@ _SHOWCASE_NULLS = (False, False, False, False, True, False, False)
 _SHOWCASE_DISABLED = (False, False, False, False, False, True, False)
 _SHOWCASE_CONCURRENCY = (False, True, False)
 
-_TIME_OF_DAY: list[str] = []
+# Every second of a day as "HH:MM:SS+09:00": built on first use (about 50 ms), under a
+# lock, and published only once complete, so that threads starting emulators at the same
+# time never index a half-built table.
+_TIME_OF_DAY: tuple[str, ...] = ()
+_TIME_OF_DAY_LOCK = threading.Lock()
+
+
+def _time_of_day() -> tuple[str, ...]:
+    global _TIME_OF_DAY
+    table = _TIME_OF_DAY
+    if not table:
+        with _TIME_OF_DAY_LOCK:
+            table = _TIME_OF_DAY
+            if not table:
+                table = tuple(
+                    f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}+09:00" for s in range(_DAY)
+                )
+                _TIME_OF_DAY = table
+    return table
 
 
 def _dates(times: list[int]) -> list[str]:
     """Format local seconds (see ``_NEWEST_LOCAL``) as ``2025-03-20T14:00:09+09:00``."""
-    if not _TIME_OF_DAY:  # every second of a day, built once (about 50 ms)
-        _TIME_OF_DAY.extend(
-            f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}+09:00" for s in range(_DAY)
-        )
     if not times:
         return []
-    tod = _TIME_OF_DAY
+    tod = _time_of_day()
     first = min(times) // _DAY
     epoch = dt.date(1970, 1, 1)
     days = [

@@ -35,8 +35,10 @@ _GRACE_SECONDS = 1
 _START_TIMEOUT = 10.0
 # uvicorn logs this at ERROR level whenever an app leaves a response unfinished, which
 # is exactly what drop and truncation faults do on purpose; it also logs the traceback
-# of a request cancelled by the shutdown. Both are silenced in emulator threads only.
+# of a request cancelled by the shutdown, and (at ERROR) that it cancelled it once the
+# grace period was over. All three are silenced in emulator threads only.
 _UNFINISHED = "ASGI callable returned without completing response."
+_CANCELLED_ON_SHUTDOWN = "Cancel %s running task(s), timeout graceful shutdown exceeded"
 
 
 class _QuietFaults(logging.Filter):
@@ -51,7 +53,7 @@ class _QuietFaults(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if record.thread not in self.threads:
             return True
-        if record.msg == _UNFINISHED:
+        if record.msg in (_UNFINISHED, _CANCELLED_ON_SHUTDOWN):
             return False
         # A latency fault cancelled by the shutdown: its connection is closed on purpose.
         return not (record.exc_info and isinstance(record.exc_info[1], asyncio.CancelledError))
@@ -177,7 +179,9 @@ def run_emulator(
     :class:`EmulatorApp` option). ``port=0`` picks a free port. uvicorn runs in a daemon
     thread with its own event loop, so this works from sync and async tests alike. On
     exit the server stops (requests still in flight get one second), and the thread and
-    socket are gone.
+    socket are gone. If the server failed while serving, leaving the block raises
+    :class:`RuntimeError` chained to that failure; an exception raised by the block itself
+    propagates unchanged, with the server's failure added as a note.
     """
     if app is None:
         job_list = make_jobs(jobs, seed=seed) if isinstance(jobs, int) else jobs
@@ -211,6 +215,10 @@ def run_emulator(
                 raise RuntimeError("the emulator failed to start") from errors[0]
             if not server.started:
                 raise RuntimeError(f"the emulator did not start within {_START_TIMEOUT:g} s")
+        except BaseException:
+            _stop(server, thread)
+            raise
+        try:
             yield RunningEmulator(
                 url=_url(host, bound_port),
                 app=app,
@@ -218,14 +226,25 @@ def run_emulator(
                 host=host,
                 port=bound_port,
             )
-        finally:
-            server.should_exit = True
-            thread.join(_START_TIMEOUT)
-            if thread.is_alive():  # pragma: no cover - only if uvicorn hangs
-                server.force_exit = True
-                thread.join()
+        except BaseException as exc:
+            # The with-block's own error wins; a server failure is only noted on it.
+            _stop(server, thread)
+            if errors:
+                exc.add_note(f"the emulator's server thread also failed: {errors[0]!r}")
+            raise
+        _stop(server, thread)
+        if errors:
+            raise RuntimeError("the emulator stopped with an error while serving") from errors[0]
     finally:
         sock.close()
+
+
+def _stop(server: uvicorn.Server, thread: threading.Thread) -> None:
+    server.should_exit = True
+    thread.join(_START_TIMEOUT)
+    if thread.is_alive():  # pragma: no cover - only if uvicorn hangs
+        server.force_exit = True
+        thread.join()
 
 
 def serve_forever(
@@ -243,25 +262,27 @@ def serve_forever(
     second to finish, and the function returns normally (no ``KeyboardInterrupt``).
     Signals are only caught when called from the main thread.
     """
-    sock = _bind(host, port)
-    url = _url(host, sock.getsockname()[1])
-    server = _make_server(app)
-
-    def stop(signum: int, frame: FrameType | None) -> None:
-        server.should_exit = True
-
-    # uvicorn catches the signals while it serves and, once stopped, re-raises them to
-    # the handlers it found: these, so that the re-raised signal only ends the serving.
-    previous: dict[signal.Signals, Any] = {}
-    if threading.current_thread() is threading.main_thread():
-        for caught in (signal.SIGINT, signal.SIGTERM):
-            previous[caught] = signal.signal(caught, stop)
-    ident = threading.get_ident()
-    _QUIET.add(ident)
+    sock = _bind(host, port)  # closes its socket itself if binding fails
     try:
-        asyncio.run(_serve(server, sock, lambda: ready(url) if ready is not None else None))
+        url = _url(host, sock.getsockname()[1])
+        server = _make_server(app)  # ImportError without uvicorn: the socket still closes
+
+        def stop(signum: int, frame: FrameType | None) -> None:
+            server.should_exit = True
+
+        # uvicorn catches the signals while it serves and, once stopped, re-raises them to
+        # the handlers it found: these, so that the re-raised signal only ends the serving.
+        previous: dict[signal.Signals, Any] = {}
+        if threading.current_thread() is threading.main_thread():
+            for caught in (signal.SIGINT, signal.SIGTERM):
+                previous[caught] = signal.signal(caught, stop)
+        ident = threading.get_ident()
+        _QUIET.add(ident)
+        try:
+            asyncio.run(_serve(server, sock, lambda: ready(url) if ready is not None else None))
+        finally:
+            _QUIET.discard(ident)
+            for caught, handler in previous.items():
+                signal.signal(caught, handler)
     finally:
-        _QUIET.discard(ident)
-        for caught, handler in previous.items():
-            signal.signal(caught, handler)
         sock.close()

@@ -19,18 +19,12 @@ from ._app import EmulatorApp, Message, Receive, Scope, Send
 
 __all__ = ["InProcessTransport"]
 
-# httpcore's wording (from h11) for the same failures over a socket.
-_NO_RESPONSE = "Server disconnected without sending a response."
+# httpcore's wording (from h11) for the same failure over a socket.
 _INCOMPLETE = "peer closed connection without sending complete message body"
-
-
-class _NoResponse(Exception):
-    """The app returned without starting a response: the connection just closes."""
 
 
 @attrs.define
 class _Exchange:
-    started: bool = False
     complete: bool = False
     aborted: bool = False
     body: bytearray = attrs.Factory(bytearray)
@@ -68,19 +62,17 @@ class InProcessTransport(httpx.AsyncBaseTransport):
 
         async def observed(scope: Scope, receive: Receive, send: Send) -> None:
             async def watch(message: Message) -> None:
-                if message["type"] == "http.response.start":
-                    exchange.started = True
-                elif message["type"] == "http.response.body":
+                if message["type"] == "http.response.body":
                     exchange.body += message.get("body", b"")
                     exchange.complete = not message.get("more_body", False)
                 await send(message)
 
             await self.app(scope, receive, watch)
             if not exchange.complete:
+                # The app starts every response (with its Content-Length) before it returns;
+                # only the body can be left unfinished. Let ASGITransport build the
+                # response; its stream is replaced below.
                 exchange.aborted = True
-                if not exchange.started:
-                    raise _NoResponse
-                # Let ASGITransport build the response; the stream is replaced below.
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
 
         timeouts = request.extensions.get("timeout", {})
@@ -91,16 +83,10 @@ class InProcessTransport(httpx.AsyncBaseTransport):
                 response = await inner.handle_async_request(request)
         except TimeoutError:
             raise httpx.ReadTimeout("timed out", request=request) from None
-        except _NoResponse:
-            raise httpx.RemoteProtocolError(_NO_RESPONSE, request=request) from None
         if not exchange.aborted:
             return response
-        declared = response.headers.get("content-length")
-        error = (
-            f"{_INCOMPLETE} (received {len(exchange.body)} bytes, expected {declared})"
-            if declared is not None
-            else f"{_INCOMPLETE} (incomplete chunked read)"
-        )
+        declared = response.headers["content-length"]
+        error = f"{_INCOMPLETE} (received {len(exchange.body)} bytes, expected {declared})"
         return httpx.Response(
             response.status_code,
             headers=response.headers,
