@@ -407,3 +407,11 @@ async def test_profile_wins_over_a_given_clients_auth(
         page = await client.list_jobs(limit=1)  # FakeAPI checks the signature
     assert client.credentials is not None and client.credentials.source.endswith("[p1]")
     assert len(page.jobs) == 1
+
+
+async def test_default_endpoint(credentials: Credentials, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataflow_async import DEFAULT_BASE_URL
+
+    monkeypatch.delenv("DATAFLOW_ASYNC_ENDPOINT", raising=False)
+    async with DataFlowClient(credentials) as client:
+        assert client.base_url == DEFAULT_BASE_URL == "https://dataflow.apigw.ntruss.com"
