@@ -139,15 +139,13 @@ class DataFlowClient(AsyncClosing):
     ) -> AsyncPager[JobPage]:
         """Iterate over non-empty pages of jobs until the last page.
 
-        ``prefetch`` pages are requested ahead of the one being consumed, once a full
-        first page shows there are more (``0``: strictly one request after another).
+        ``prefetch`` pages are requested ahead of the one being consumed (``0``: strictly
+        one request after another); until a full first page shows there are more, the
+        first page counts as one of them. ``start_page`` starts the walk there.
         Arguments are checked now, before the first request.
         """
         params = _job_filters(name, status)
-        _check_int("page_size", page_size, minimum=1)
-        _check_int("start_page", start_page, minimum=0)
-
-        _check_int("prefetch", prefetch, minimum=0)
+        _check_walk(page_size, start_page, prefetch)
         stats = WalkStats()
         walk = walk_pages(
             self._page_fetcher(params),
@@ -179,13 +177,11 @@ class DataFlowClient(AsyncClosing):
         now, before the first request.
         """
         params = _job_filters(name, status)
-        _check_int("page_size", page_size, minimum=1)
+        _check_walk(page_size, start_page, prefetch)
         if max_items is not None:
             _check_int("max_items", max_items, minimum=0)
         if not isinstance(dedupe, bool):
             raise ValueError(f"dedupe must be a bool, got {dedupe!r}")
-        _check_int("prefetch", prefetch, minimum=0)
-        _check_int("start_page", start_page, minimum=0)
         stats = WalkStats()
         walk = walk_jobs(
             self._page_fetcher(params),
@@ -260,6 +256,12 @@ def _job_filters(name: str | None, status: JobStatus | str | None) -> dict[str, 
             raise ValueError(f"status must be one of {valid} (or a JobStatus), got {status!r}")
         params["status"] = member.value
     return params
+
+
+def _check_walk(page_size: int, start_page: int, prefetch: int) -> None:
+    _check_int("page_size", page_size, minimum=1)
+    _check_int("start_page", start_page, minimum=0)
+    _check_int("prefetch", prefetch, minimum=0)
 
 
 def _check_int(name: str, value: Any, *, minimum: int) -> None:
