@@ -86,3 +86,8 @@ class JobPage:
 
     def __len__(self) -> int:
         return len(self.jobs)
+
+    @property
+    def items(self) -> tuple[Job, ...]:
+        """The jobs, under the name every page type uses (see :class:`Page`)."""
+        return self.jobs
