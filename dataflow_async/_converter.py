@@ -14,98 +14,41 @@ import contextlib
 import functools
 import gc
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta, timezone
-from enum import StrEnum
+from datetime import datetime, timezone
 from typing import Any, TypeVar
 
 import cattrs
-from cattrs.gen import make_dict_structure_fn, override
 
-from ._models import ExecutionStatus, Job, JobStatus, JobType
+from ._errors import UnexpectedResponseError
+from ._wire import KST, make_reference_converter, unstructure
+from .types import ExecutionStatus, Job, JobStatus, JobType, Page
 
-__all__ = ["make_converter", "paused_gc", "structure_jobs"]
+__all__ = [
+    "make_converter",
+    "paused_gc",
+    "structure",
+    "structure_jobs",
+    "structure_page",
+    "unstructure",
+]
 
-E = TypeVar("E", bound=StrEnum)
-# The API documents its dates as ISO 8601 in UTC+9; a date sent without an offset is
-# read in that zone rather than left naive.
-KST = timezone(timedelta(hours=9), "KST")
-
-
-def _enum_or_str(enum: type[E]) -> Callable[[Any, Any], E | str]:
-    members: dict[str, E] = {m.value: m for m in enum}
-
-    def structure(value: Any, _: Any) -> E | str:
-        if type(value) is not str:
-            raise TypeError(f"expected a string for {enum.__name__}, got {type(value).__name__}")
-        return members.get(value, value)
-
-    return structure
-
-
-def _optional(hook: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
-    def structure(value: Any, type_: Any) -> Any:
-        return None if value is None else hook(value, type_)
-
-    return structure
-
-
-def _datetime(value: Any, _: Any) -> datetime:
-    if type(value) is not str:
-        raise TypeError(f"expected an ISO 8601 string, got {type(value).__name__}")
-    parsed = datetime.fromisoformat(value)
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=KST)
-
-
-def _strict(kind: type) -> Callable[[Any, Any], Any]:
-    def structure(value: Any, _: Any) -> Any:
-        if type(value) is not kind:
-            raise TypeError(f"expected {kind.__name__}, got {type(value).__name__}")
-        return value
-
-    return structure
+T = TypeVar("T")
 
 
 def make_converter(*, detailed_validation: bool = False) -> cattrs.Converter:
-    """A converter that structures camelCase job JSON into :class:`Job`.
-
-    Strings, booleans and integers must already have their JSON type (no silent
-    coercion of ``"false"`` to ``True``); enum fields accept unknown strings; unknown
-    JSON fields are ignored.
-    """
-    converter = cattrs.Converter(detailed_validation=detailed_validation)
-    converter.register_structure_hook(str, _strict(str))
-    converter.register_structure_hook(bool, _strict(bool))
-    converter.register_structure_hook(int, _strict(int))
-    converter.register_structure_hook(datetime, _datetime)
-    converter.register_structure_hook(datetime | None, _optional(_datetime))
-    converter.register_structure_hook(int | None, _optional(_strict(int)))
-    converter.register_structure_hook(JobStatus | str, _enum_or_str(JobStatus))
-    converter.register_structure_hook(JobType | str, _enum_or_str(JobType))
-    converter.register_structure_hook(
-        ExecutionStatus | str | None, _optional(_enum_or_str(ExecutionStatus))
-    )
-    renames: dict[str, Any] = {
-        field.name: override(rename=_camel(field.name)) for field in Job.__attrs_attrs__
-    }
-    converter.register_structure_hook(
-        Job,
-        make_dict_structure_fn(
-            Job, converter, _cattrs_detailed_validation=detailed_validation, **renames
-        ),
-    )
-    return converter
+    """The reference converter for every model (see `make_reference_converter`)."""
+    return make_reference_converter(detailed_validation=detailed_validation)
 
 
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.capitalize() for part in rest)
+_REFERENCE_JOB: Callable[[Any, Any], Job] = make_reference_converter().get_structure_hook(Job)
 
 
 def _fast_job_hook() -> Callable[..., Job]:
     """The ``Job`` hook of the fast converter: same results as the generated one.
 
     Its names are bound as defaults (local lookups on the hot path). Dates are not
-    type-checked here: ``datetime.fromisoformat`` rejects anything but a string.
+    type-checked here: ``datetime.fromisoformat`` rejects anything but a string. A job
+    with detail fields (``getJob``) goes to the reference hook.
     """
     types: dict[str, JobType] = {m.value: m for m in JobType}
     statuses: dict[str, JobStatus] = {m.value: m for m in JobStatus}
@@ -122,13 +65,16 @@ def _fast_job_hook() -> Callable[..., Job]:
         parse: Callable[[str], datetime] = datetime.fromisoformat,
         make: type[Job] = Job,
         kst: timezone = KST,
+        detail: Callable[[Any, Any], Job] = _REFERENCE_JOB,
     ) -> Job:
+        if "nodes" in o or "jobCondition" in o or "runCondition" in o or "description" in o:
+            return detail(o, make)
         job_id = o["jobId"]
         name = o["name"]
         type_ = o["type"]
         status = o["status"]
-        resource_id = o["resourceId"]
-        disabled = o["disabled"]
+        resource_id = o.get("resourceId", job_id)
+        disabled = o.get("disabled", False)
         if (
             type(job_id) is not str
             or type(name) is not str
@@ -221,3 +167,67 @@ def structure_jobs(items: list[Any]) -> tuple[Job, ...]:
             messages = cattrs.transform_error(exc, path=f"$.list[{index}]")
             raise ValueError("; ".join(messages[:5])) from None
     raise ValueError("the job list could not be read")  # pragma: no cover - defensive
+
+
+_REFERENCE = make_reference_converter()
+
+
+def structure(cls: type[T], data: Any, *, where: str) -> T:
+    """Structure one JSON value into ``cls``; `UnexpectedResponseError` naming the place
+    if it does not fit."""
+    try:
+        return (_FAST if cls is Job else _REFERENCE).structure(data, cls)
+    except Exception:
+        pass
+    try:
+        _detailed().structure(data, cls)
+    except Exception as exc:
+        messages = cattrs.transform_error(exc, path="$")
+        raise UnexpectedResponseError(
+            f"{where} sent a {cls.__name__} that does not fit: {'; '.join(messages[:5])}"
+        ) from None
+    raise UnexpectedResponseError(f"{where} sent a {cls.__name__} that does not fit")
+
+
+def structure_page(item_cls: type[T], body: Any, *, page: int, limit: int, where: str) -> Page[T]:
+    """Structure a list response ``{"list": [...], "count", "page", "limit"}``."""
+    if not isinstance(body, dict) or not isinstance(body.get("list"), list):
+        raise UnexpectedResponseError(
+            f"{where} answered {_shape(body)}, not an object with a 'list'"
+        )
+    items = body["list"]
+    hook = (_FAST if item_cls is Job else _REFERENCE).get_structure_hook(item_cls)
+    try:
+        structured = tuple([hook(item, item_cls) for item in items])
+    except Exception:
+        structured = _explain_items(item_cls, items, where)
+    return Page(
+        items=structured,
+        count=_int_or(body.get("count"), len(structured)),
+        page=_int_or(body.get("page"), page),
+        limit=_int_or(body.get("limit"), limit),
+    )
+
+
+def _explain_items(item_cls: type[T], items: list[Any], where: str) -> tuple[T, ...]:
+    detailed = _detailed()
+    for index, item in enumerate(items):
+        try:
+            detailed.structure(item, item_cls)
+        except Exception as exc:
+            messages = cattrs.transform_error(exc, path=f"$.list[{index}]")
+            raise UnexpectedResponseError(
+                f"{where} sent an item that does not fit: {'; '.join(messages[:5])}"
+            ) from None
+    raise UnexpectedResponseError(f"{where} sent a list that could not be read")
+
+
+def _shape(body: Any) -> str:
+    if isinstance(body, dict):
+        keys = ", ".join(repr(k) for k in sorted(map(str, body))[:8])
+        return f"an object with the keys {keys}" if keys else "an empty object"
+    return f"a JSON {type(body).__name__}"
+
+
+def _int_or(value: Any, default: int) -> int:
+    return value if type(value) is int else default

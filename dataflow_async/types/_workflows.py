@@ -1,0 +1,65 @@
+"""Workflows: a start trigger fanning out to jobs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import attrs
+
+from ._enums import TriggerRuleType, WorkflowNodeType
+from ._jobs import JobCondition
+
+__all__ = ["Workflow", "WorkflowNode", "WorkflowRunAccepted"]
+
+
+@attrs.frozen
+class WorkflowNode:
+    """One node of a workflow: its start ``TRIGGER`` or a ``JOB``.
+
+    ``id`` is the trigger's or the job's id; a job node's ``parent_node_ids`` holds the
+    trigger node's id, a trigger node's is empty. ``job_condition`` gives a job node's
+    execution settings. ``is_valid`` (sent by the service only) is ``False`` once the
+    node's trigger or job no longer exists.
+    """
+
+    id: str
+    name: str
+    type: WorkflowNodeType | str
+    parent_node_ids: tuple[str, ...] = ()
+    trigger_rule: TriggerRuleType | str | None = None
+    job_condition: JobCondition | None = None
+    is_valid: bool | None = None
+
+
+@attrs.frozen
+class Workflow:
+    """A workflow: a start trigger and the jobs it runs.
+
+    ``is_temp`` is ``True`` for a draft. List results add ``last_execution_date``,
+    ``trigger_rule_type``, ``resource_id`` and ``disabled``; fields the server does not
+    send are ``None``.
+    """
+
+    workflow_id: str
+    name: str
+    nodes: tuple[WorkflowNode, ...] = ()
+    created_date: datetime | None = None
+    updated_date: datetime | None = None
+    is_temp: bool | None = None
+    last_execution_date: datetime | None = None
+    trigger_rule_type: TriggerRuleType | str | None = None
+    resource_id: str | None = None
+    disabled: bool | None = None
+
+
+@attrs.frozen
+class WorkflowRunAccepted:
+    """The answer to ``workflows.execute()`` (HTTP 202): the run was accepted, not done.
+
+    No execution id comes back: the executions it starts are found with
+    ``workflows.iter_executions()`` (``workflows.run()`` does that for you).
+    """
+
+    workflow_id: str
+    status: str
+    trigger_id: str | None = None
