@@ -42,7 +42,7 @@ class Nested:
                 value = value[0]
             else:
                 return False
-        return value == []
+        return isinstance(value, list) and not value
 
 
 def nest(depth: int, inner: bytes = b"") -> bytes:
