@@ -8,10 +8,13 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import httpx
 import pytest
 
-from dataflow_async import _json
+from dataflow_async import DataFlowClient, UnexpectedResponseError, _json
 from dataflow_async._json import MAX_DEPTH, JSONDecodeError
+
+from .conftest import FakeAPI
 
 Decoder = Callable[[bytes | str], Any]
 REJECT = object()  # expected outcome: JSONDecodeError
@@ -200,3 +203,17 @@ def test_standard_library_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
     assert fallback.loads(b'{"list": []}') == {"list": []}
     with pytest.raises(fallback.JSONDecodeError):
         fallback.loads(b"{not json")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [nest(100_000), b"[" * 100_000, b"\xef\xbb\xbf" + "{}".encode("utf-16"), b'{"list": [NaN]}'],
+    ids=["deep", "deep-unclosed", "utf-16", "nan"],
+)
+async def test_hostile_bodies_are_typed_errors_through_the_client(
+    make_client: Callable[..., DataFlowClient], fake_api: FakeAPI, body: bytes
+) -> None:
+    fake_api.script = [httpx.Response(200, content=body)]
+    async with make_client() as client:
+        with pytest.raises(UnexpectedResponseError, match="not JSON"):
+            await client.list_jobs()
