@@ -36,11 +36,7 @@ __all__ = ["BACKEND", "MAX_DEPTH", "JSONDecodeError", "loads"]
 MAX_DEPTH = 1024
 _BOM = b"\xef\xbb\xbf"
 _INT_MIN, _INT_MAX = -(2**63), 2**64 - 1
-# Bracket structure only: { and } read as [ and ], everything but brackets and quotes
-# dropped (escaped backslashes and quotes are removed before, so quotes pair up).
-_AS_SQUARE = bytes.maketrans(b"{}", b"[]")
-_NOT_STRUCTURE = bytes(c for c in range(256) if c not in b'[]{}"')
-_BARE_STRING = re.compile(rb'"[^"]*"')
+_CONTAINERS = (dict, list)  # a tuple: `dict | list` is built anew at each use
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
@@ -65,23 +61,23 @@ def _as_bytes(data: bytes | str) -> bytes:
     return data[3:] if data.startswith(_BOM) else data
 
 
-def nesting_exceeds(data: bytes, limit: int) -> bool:
-    """Whether arrays and objects in ``data`` nest deeper than ``limit`` levels.
-
-    Exact for JSON; for other bodies the answer does not matter (they are rejected).
-    """
-    if data.count(b"[") + data.count(b"{") <= limit:
-        return False
-    brackets = data.replace(b"\\\\", b"").replace(b'\\"', b"").translate(_AS_SQUARE, _NOT_STRUCTURE)
-    brackets = _BARE_STRING.sub(b"", brackets)
-    for _ in range(limit):  # each pass removes the innermost level
-        if not brackets:
+def nested_deeper(value: Any, limit: int) -> bool:
+    """Whether arrays and objects in a decoded document nest deeper than ``limit``."""
+    # A walk of the decoded value, not a scan of the text: the walk is linear in the
+    # values decoded, while counting brackets outside strings in the text cost 2 ms on a
+    # 294 kB page and, by removing innermost pairs level by level, 20 s on 5 MB of
+    # 1024-deep nests.
+    level = [value] if isinstance(value, _CONTAINERS) else []
+    for _ in range(limit):  # one level of containers per pass, no per-item tuples
+        if not level:
             return False
-        shorter = brackets.replace(b"[]", b"")
-        if len(shorter) == len(brackets):
-            return True  # unbalanced: not JSON
-        brackets = shorter
-    return bool(brackets)
+        level = [
+            child
+            for item in level
+            for child in (item.values() if isinstance(item, dict) else item)
+            if isinstance(child, _CONTAINERS)
+        ]
+    return bool(level)
 
 
 def _finite_float(text: str) -> float:
@@ -137,8 +133,9 @@ def _stdlib_decode_deep(text: str) -> Any:
     """Decode a document nested within ``MAX_DEPTH`` that overflowed the stack."""
     # Measured: the C scanner of CPython 3.11 raises RecursionError at about 995 levels
     # (the recursion limit, less the caller's frames); 3.12 at about 1497 and 3.13 at
-    # about 9998. On 3.11 a raised limit lets it reach MAX_DEPTH; the scanner holds the
-    # GIL throughout, so no other thread runs under the raised limit.
+    # about 9998. On 3.11 a raised limit lets it reach MAX_DEPTH (deeper documents are
+    # then rejected by nested_deeper); the scanner holds the GIL throughout, so no other
+    # thread runs under the raised limit.
     previous = sys.getrecursionlimit()
     sys.setrecursionlimit(previous + MAX_DEPTH + 100)
     try:
@@ -163,8 +160,6 @@ def loads_stdlib(data: bytes | str) -> Any:
         error = None
     if error is not None:
         _reject(error)  # outside the except block: the body stays out of the chain
-    if nesting_exceeds(raw, MAX_DEPTH):
-        _reject(f"nested deeper than {MAX_DEPTH} levels")
     overflowed = False
     try:
         value = _STDLIB.decode(text)
@@ -176,6 +171,9 @@ def loads_stdlib(data: bytes | str) -> Any:
         _reject(error)
     if overflowed:  # outside the except block, so that nothing chains
         value = _stdlib_decode_deep(text)
+    # Fewer brackets than MAX_DEPTH (most pages) cannot nest deeper than it.
+    if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and nested_deeper(value, MAX_DEPTH):
+        _reject(f"nested deeper than {MAX_DEPTH} levels")
     if _SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(value):
         _reject("string holds a lone surrogate")
     return value

@@ -131,7 +131,11 @@ CASES: list[tuple[str, bytes | str, Any]] = [
 ]
 
 
-@pytest.mark.parametrize("decode", list(_decoders()))
+@pytest.fixture(params=list(_decoders()))
+def decode(request: pytest.FixtureRequest) -> Decoder:
+    return request.param  # type: ignore[no-any-return]
+
+
 @pytest.mark.parametrize(("body", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_decoders_accept_and_reject_the_same_bodies(
     decode: Decoder, body: bytes | str, expected: Any
@@ -183,11 +187,23 @@ def test_stdlib_reaches_max_depth_from_a_deep_stack() -> None:
     assert sys.getrecursionlimit() == limit  # restored
 
 
-def test_nesting_check_on_pages_with_many_brackets() -> None:
+def test_depth_check_on_pages_with_many_brackets() -> None:
     page = b'{"list": [' + b",".join([b'{"a": [1, {"b": "]]]"}]}'] * 2000) + b"]}"
-    assert not _json.nesting_exceeds(page, 5)  # page, list, job, array, object
-    assert _json.nesting_exceeds(page, 4)
-    assert _json.loads_stdlib(page)["list"][1999] == {"a": [1, {"b": "]]]"}]}
+    value = _json.loads_stdlib(page)
+    assert value["list"][1999] == {"a": [1, {"b": "]]]"}]}
+    assert not _json.nested_deeper(value, 5)  # page, list, job, array, object
+    assert _json.nested_deeper(value, 4)
+    assert not _json.nested_deeper("scalar", 0)
+
+
+@pytest.mark.parametrize("depth", [MAX_DEPTH, MAX_DEPTH + 1])
+def test_many_deep_nests_side_by_side(decode: Decoder, depth: int) -> None:
+    body = b"[" + b",".join([nest(depth - 1)] * 200) + b"]"
+    if depth > MAX_DEPTH:
+        with pytest.raises(JSONDecodeError):
+            decode(body)
+    else:
+        assert len(decode(body)) == 200
 
 
 def test_standard_library_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
