@@ -3,35 +3,73 @@
 from __future__ import annotations
 
 import asyncio
+import datetime
 import math
 import random as _random
+import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from email.utils import parsedate_to_datetime
+from typing import Any
 
 import attrs
 import httpx
 
-__all__ = ["RetryBudget", "RetryPolicy", "parse_retry_after"]
+__all__ = ["RetryBudget", "RetryPolicy", "parse_http_date", "parse_retry_after"]
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+_DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 
 
-def _non_negative(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise ValueError(f"{attribute.name} must be a number >= 0, got {value!r}")
+def _finite(value: object) -> float | None:
+    """``value`` if it is a finite int or float (not a bool), else ``None``."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return value if math.isfinite(value) else None
 
 
-def _optional_positive(instance: object, attribute: attrs.Attribute[float], value: object) -> None:
-    if value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-        raise ValueError(f"{attribute.name} must be a number > 0 or None, got {value!r}")
+def _seconds(instance: object, attribute: attrs.Attribute[float], value: object) -> None:
+    number = _finite(value)
+    if number is None or number < 0:
+        raise ValueError(f"{attribute.name} must be a finite number >= 0, got {value!r}")
+
+
+def _optional_positive(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    number = _finite(value)
+    if value is not None and (number is None or number <= 0):
+        raise ValueError(f"{attribute.name} must be a finite number > 0 or None, got {value!r}")
+
+
+def _budget(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    number = _finite(value)
+    if value is not None and (number is None or number < 1):
+        raise ValueError(
+            f"{attribute.name} must be a finite number >= 1 (one retry costs one token) "
+            f"or None, got {value!r}"
+        )
 
 
 def _retries(instance: object, attribute: attrs.Attribute[int], value: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ValueError(f"{attribute.name} must be an int >= 0, got {value!r}")
+
+
+def _callable(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not callable(value):
+        raise ValueError(f"{attribute.name} must be callable, got {type(value).__name__}")
+
+
+def _statuses(value: Iterable[int]) -> frozenset[int]:
+    """``retry_statuses`` as a frozenset of HTTP status codes (ints from 100 to 599)."""
+    if isinstance(value, str | bytes | bytearray) or not isinstance(value, Iterable):
+        raise ValueError(f"retry_statuses must be a collection of int status codes, got {value!r}")
+    statuses = frozenset(value)
+    for status in statuses:
+        if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
+            raise ValueError(
+                f"retry_statuses must hold int status codes from 100 to 599, got {status!r}"
+            )
+    return statuses
 
 
 @attrs.frozen
@@ -51,25 +89,36 @@ class RetryPolicy:
 
     ``sleep``, ``random`` and ``clock`` (monotonic seconds) are injectable so that
     tests can assert the exact sleep sequence without sleeping.
+
+    Every field is checked when the policy is made (and by ``attrs.evolve``): durations
+    are finite numbers >= 0 (``deadline`` > 0 or ``None``), ``max_retries`` an int >= 0,
+    ``budget_tokens`` a finite number >= 1 or ``None``, ``retry_statuses`` a collection
+    (not a string) of int status codes from 100 to 599, and the three hooks callables.
+    A bool is not a number here. Anything else raises ``ValueError`` naming the field.
     """
 
     max_retries: int = attrs.field(default=2, validator=_retries)
-    initial_backoff: float = attrs.field(default=0.5, validator=_non_negative)
-    max_backoff: float = attrs.field(default=8.0, validator=_non_negative)
-    max_retry_after: float = attrs.field(default=60.0, validator=_non_negative)
-    retry_statuses: frozenset[int] = attrs.field(default=RETRY_STATUSES, converter=frozenset)
+    initial_backoff: float = attrs.field(default=0.5, validator=_seconds)
+    max_backoff: float = attrs.field(default=8.0, validator=_seconds)
+    max_retry_after: float = attrs.field(default=60.0, validator=_seconds)
+    retry_statuses: frozenset[int] = attrs.field(default=RETRY_STATUSES, converter=_statuses)
     deadline: float | None = attrs.field(default=None, validator=_optional_positive)
-    budget_tokens: float | None = attrs.field(default=10.0, validator=_optional_positive)
-    budget_refill: float = attrs.field(default=0.1, validator=_non_negative)
+    budget_tokens: float | None = attrs.field(default=10.0, validator=_budget)
+    budget_refill: float = attrs.field(default=0.1, validator=_seconds)
     sleep: Callable[[float], Awaitable[None]] = attrs.field(
-        default=asyncio.sleep, eq=False, repr=False
+        default=asyncio.sleep, validator=_callable, eq=False, repr=False
     )
-    random: Callable[[], float] = attrs.field(default=_random.random, eq=False, repr=False)
-    clock: Callable[[], float] = attrs.field(default=time.monotonic, eq=False, repr=False)
+    random: Callable[[], float] = attrs.field(
+        default=_random.random, validator=_callable, eq=False, repr=False
+    )
+    clock: Callable[[], float] = attrs.field(
+        default=time.monotonic, validator=_callable, eq=False, repr=False
+    )
 
     def backoff(self, retry_number: int) -> float:
         """The jittered delay before retry ``retry_number`` (0 for the first retry)."""
-        ceiling = min(self.initial_backoff * 2.0**retry_number, self.max_backoff)
+        # 2.0**1024 overflows a float; the doubling has passed any max_backoff long before.
+        ceiling = min(self.initial_backoff * 2.0 ** min(retry_number, 64), self.max_backoff)
         return self.random() * ceiling
 
 
@@ -105,7 +154,7 @@ class RetryBudget:
 def parse_retry_after(headers: httpx.Headers, now: float) -> float | None:
     """Seconds the server asked to wait: ``retry-after-ms``, else ``Retry-After`` as
     seconds or an HTTP-date (relative to ``now``, epoch seconds). ``None`` if absent or
-    unreadable; never negative."""
+    unreadable (not a number, not a date, or out of any range); never negative."""
     millis = _number(headers.get("retry-after-ms"))
     if millis is not None:
         return millis / 1000.0
@@ -115,20 +164,32 @@ def parse_retry_after(headers: httpx.Headers, now: float) -> float | None:
     seconds = _number(value)
     if seconds is not None:
         return seconds
+    when = parse_http_date(value)
+    return None if when is None else max(when - now, 0.0)
+
+
+def parse_http_date(value: str) -> float | None:
+    """An HTTP-date (``Date``, ``Retry-After``) as epoch seconds; ``None`` if unreadable.
+
+    A date without a time zone (``-0000``) is read as UTC, whatever the local zone.
+    """
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=datetime.UTC)
+        return when.timestamp()
+    except Exception:
+        # Fuzzing the parser with 200,000 strings raised ValueError, TypeError and
+        # OverflowError (a year of 10000000000); every failure means "unreadable".
         return None
-    return max(when.timestamp() - now, 0.0)
 
 
 def _number(text: str | None) -> float | None:
     if text is None:
         return None
-    try:
-        value = float(text)
-    except ValueError:
+    if not _DECIMAL.fullmatch(text.strip()):  # float() also reads "1_0", "nan", non-ASCII digits
         return None
+    value = float(text)
     if not math.isfinite(value):  # NaN or infinity: no usable wait
         return None
     return max(value, 0.0)
