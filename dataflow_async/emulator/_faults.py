@@ -299,21 +299,36 @@ class FaultPlan:
         self.injected: Counter[str] = Counter()
 
     @classmethod
-    def script(cls, *faults: Fault | None) -> FaultPlan:
+    def script(
+        cls,
+        *faults: Fault | None,
+        methods: Iterable[str] | None = None,
+        path: str | None = None,
+    ) -> FaultPlan:
         """A plan that gives the next requests these faults in order, then serves normally.
 
         ``FaultPlan.script(Throttle(), None, DropConnection())``: the first request is
         throttled, the second served, the third dropped, all later ones served.
+        ``methods`` and ``path`` restrict the plan (see the class).
         """
-        return cls(faults)
+        return cls(faults, methods=methods, path=path)
 
     @classmethod
-    def random(cls, seed: int, rate: float, faults: Sequence[Fault]) -> FaultPlan:
+    def random(
+        cls,
+        seed: int,
+        rate: float,
+        faults: Sequence[Fault],
+        *,
+        methods: Iterable[str] | None = None,
+        path: str | None = None,
+    ) -> FaultPlan:
         """A plan that faults each request with probability ``rate``, seeded by ``seed``.
 
         The fault is chosen uniformly from ``faults`` (repeat one to weight it).
+        ``methods`` and ``path`` restrict the plan (see the class).
         """
-        return cls(seed=seed, rate=rate, faults=faults)
+        return cls(seed=seed, rate=rate, faults=faults, methods=methods, path=path)
 
     @property
     def remaining(self) -> int:
