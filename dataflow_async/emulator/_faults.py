@@ -206,7 +206,7 @@ def _check_lost_status(
 class LostResponse:
     """Serve the request (a write takes effect), then lose the answer on the way back.
 
-    Why: a client that writes (starts an execution, creates a job) and sees the call fail
+    A client that writes (starts an execution, creates a job) and sees the call fail
     cannot tell whether the write happened; this fault makes it happen, so that a client's
     reconciliation ("did my start arrive?") can be tested. With ``status=None`` the
     connection breaks after the response head, like :class:`DropConnection`
