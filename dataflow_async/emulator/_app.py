@@ -10,14 +10,21 @@ framework: the app needs only the standard library, attrs and (optionally) orjso
 from __future__ import annotations
 
 import asyncio
-import json
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
-from email.utils import formatdate
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import attrs
 
+from ._asgi import (
+    MAX_BODY_BYTES,
+    Receive,
+    Scope,
+    Send,
+    json_body,
+    read_body,
+    send_response,
+)
 from ._faults import (
     DropConnection,
     Fault,
@@ -35,7 +42,7 @@ from ._lifecycle import Executions
 from ._routes import NO_BODY, Call, resolve
 from ._store import Store
 from ._validate import JOB_STATUSES
-from ._wire import ApiError, Response, bad_parameter, gateway_error, no_route, parse_query
+from ._wire import ApiError, Response, gateway_error, no_route, parse_query
 
 if TYPE_CHECKING:
     import httpx
@@ -58,16 +65,10 @@ DEFAULT_SECRET_KEY = "EMULATORSECRETKEY"
 #: The path of getJobs (the first route the emulator served).
 JOBS_PATH = "/api/v1/jobs"
 
-Scope: TypeAlias = MutableMapping[str, Any]
-Message: TypeAlias = MutableMapping[str, Any]
-Receive: TypeAlias = Callable[[], Awaitable[Message]]
-Send: TypeAlias = Callable[[Message], Awaitable[None]]
 CountMode: TypeAlias = Literal["page", "total"]
 #: Which revision of the API the emulator speaks: ``"G1"`` (2025) or ``"G2"`` (2026).
 ApiVersion: TypeAlias = Literal["G1", "G2"]
 
-#: Largest request body accepted; the gateway answers 413 (errorCode 430) above it.
-MAX_BODY_BYTES = 1 << 20
 _WRITES = ("POST", "PUT", "PATCH", "DELETE")
 
 
@@ -233,6 +234,19 @@ class EmulatorApp:
         self.requests.clear()
         self._faults.reset()
 
+    def reset_state(self) -> None:
+        """Forget executions, plans, workflows, triggers and saved job settings.
+
+        The jobs themselves stay (assign ``app.jobs`` to replace them); so do the recorded
+        requests and the fault plan (see `reset`). For a served emulator shared by tests.
+        """
+        with self._store.lock:
+            self._store.executions.clear()
+            self._store.executions.clear_plans()
+            self._store.workflows.clear()
+            self._store.triggers.clear()
+            self._store.details.clear()
+
     def transport(self) -> httpx.AsyncBaseTransport:
         """An httpx transport that calls this app in process (no socket).
 
@@ -272,7 +286,7 @@ class EmulatorApp:
         query: bytes = scope.get("query_string", b"")
         target = raw_path + b"?" + query if query else raw_path
         headers: list[tuple[bytes, bytes]] = scope["headers"]
-        body = await _read_body(receive)
+        body = await read_body(receive)
         timestamp = header(headers, TIMESTAMP)
         access_key = header(headers, ACCESS_KEY)
 
@@ -293,7 +307,7 @@ class EmulatorApp:
         if failure is not None:
             response = gateway_error(401, "200", "Authentication Failed", failure)
             record(response.status, None)
-            await _send(send, response, now)
+            await send_response(send, response, now)
             return
 
         path_text = raw_path.decode("ascii", "backslashreplace")
@@ -307,7 +321,7 @@ class EmulatorApp:
                 # close the connection, so the client sees it break (not a 500 page).
                 record(None, fault)
                 gone = gateway_error(503, "500", "Endpoint Error", "The server went away.")
-                await _send(send, gone, self.now(), sent=0)
+                await send_response(send, gone, self.now(), sent=0)
                 raise
             now = self.now()
         response = self._respond(fault, method, raw_path, query, body, headers, now)
@@ -315,11 +329,11 @@ class EmulatorApp:
         if isinstance(fault, DropConnection) or (
             isinstance(fault, LostResponse) and fault.status is None
         ):
-            await _send(send, response, now, sent=0)
+            await send_response(send, response, now, sent=0)
         elif isinstance(fault, TruncatedBody):
-            await _send(send, response, now, sent=int(len(response.body) * fault.fraction))
+            await send_response(send, response, now, sent=int(len(response.body) * fault.fraction))
         else:
-            await _send(send, response, now)
+            await send_response(send, response, now)
 
     def _respond(
         self,
@@ -366,7 +380,7 @@ class EmulatorApp:
                 method=method,
                 params=params,
                 query=parse_query(query),
-                body=_json_body(body) if method in _WRITES else NO_BODY,
+                body=json_body(body) if method in _WRITES else NO_BODY,
                 store=self._store,
                 now=now,
                 g2=self._api_version == "G2",
@@ -377,45 +391,3 @@ class EmulatorApp:
                 return handler(call)
         except ApiError as exc:
             return exc.response
-
-
-async def _read_body(receive: Receive) -> bytes | None:
-    """The request body, or ``None`` when it is over `MAX_BODY_BYTES` (drained anyway)."""
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunk: bytes = message.get("body", b"")
-        size += len(chunk)
-        if size <= MAX_BODY_BYTES:
-            chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
-    return None if size > MAX_BODY_BYTES else b"".join(chunks)
-
-
-def _json_body(body: bytes) -> Any:
-    if not body.strip():
-        return NO_BODY
-    try:
-        return json.loads(body)
-    except (ValueError, RecursionError):
-        raise bad_parameter("the request body is not valid JSON") from None
-
-
-async def _send(send: Send, response: Response, now: float, *, sent: int | None = None) -> None:
-    """Send ``response``; with ``sent``, only that many body bytes and no end."""
-    headers = [
-        (b"content-type", response.content_type.encode("latin-1")),
-        (b"content-length", str(len(response.body)).encode("ascii")),
-        (b"date", formatdate(now, usegmt=True).encode("ascii")),
-        *response.headers,
-    ]
-    await send({"type": "http.response.start", "status": response.status, "headers": headers})
-    if sent is None:
-        await send({"type": "http.response.body", "body": response.body, "more_body": False})
-    elif sent:
-        await send({"type": "http.response.body", "body": response.body[:sent], "more_body": True})
-    # An unfinished response: the server closes the connection when the app returns.

@@ -248,6 +248,10 @@ class Executions:
             self.store(execution)
             return execution.execution_id
 
+    def has_any(self) -> bool:
+        """Whether any execution is stored (under the lock)."""
+        return bool(self._runs)
+
     def find(self, execution_id: str) -> Execution | None:
         """The stored execution with this id (under the lock)."""
         return self._runs.get(execution_id)

@@ -15,7 +15,8 @@ from collections.abc import AsyncIterator
 import attrs
 import httpx
 
-from ._app import EmulatorApp, Message, Receive, Scope, Send
+from ._app import EmulatorApp
+from ._asgi import Message, Receive, Scope, Send
 
 __all__ = ["InProcessTransport"]
 

@@ -70,3 +70,25 @@ async def test_seeded_resources_are_served_and_the_first_workflow_runs(
     assert scheduled.status_code == 400
     assert trigger.json() == triggers[1]
     assert stats.json()["totalCount"] == 15 + len(first["nodes"]) - 1  # + the run just made
+
+
+async def test_reset_state_forgets_everything_but_the_jobs(clock: ManualClock) -> None:
+    jobs = make_jobs(4, seed=2)
+    triggers = make_triggers(2)
+    app = EmulatorApp(
+        jobs, clock=clock, triggers=triggers, workflows=make_workflows(jobs, triggers, 2)
+    )
+    seed_history(app, per_job=1)
+    app.executions.plan(None, outcome="FAILED")
+    async with connect(app, clock) as client:
+        await client.put(
+            f"/api/v1/jobs/{jobs[0]['jobId']}/executions", json={"jobCondition": {"numWorker": 9}}
+        )
+        app.reset_state()
+        job = (await client.get(f"/api/v1/jobs/{jobs[0]['jobId']}")).json()
+        run = (await client.post(f"/api/v1/jobs/{jobs[0]['jobId']}/executions")).json()
+    assert (len(app.jobs), app.workflows, app.triggers) == (4, {}, {})
+    assert job["jobCondition"]["numWorker"] == 2
+    assert len(app.executions) == 1
+    clock.advance(31)
+    assert app.executions.status(run["jobExecutionId"]) == "COMPLETED"
