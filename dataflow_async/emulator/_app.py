@@ -70,6 +70,8 @@ CountMode: TypeAlias = Literal["page", "total"]
 ApiVersion: TypeAlias = Literal["G1", "G2"]
 
 _WRITES = ("POST", "PUT", "PATCH", "DELETE")
+# Methods whose body is read as JSON; a DELETE's body, if any, is ignored.
+_WITH_BODY = ("POST", "PUT", "PATCH")
 
 
 @attrs.frozen
@@ -380,7 +382,7 @@ class EmulatorApp:
                 method=method,
                 params=params,
                 query=parse_query(query),
-                body=json_body(body) if method in _WRITES else NO_BODY,
+                body=json_body(body) if method in _WITH_BODY else NO_BODY,
                 store=self._store,
                 now=now,
                 g2=self._api_version == "G2",

@@ -340,3 +340,9 @@ async def test_delete_job_with_a_run_in_progress_is_bad_state(
     assert_bad(refused, "bad-state", run["jobExecutionId"])
     clock.advance(3600)
     assert (await client.delete(f"/api/v1/jobs/{job['jobId']}")).json() is True
+
+
+async def test_a_delete_ignores_any_body(client: httpx.AsyncClient) -> None:
+    job = await create_job(client)
+    response = await client.request("DELETE", f"/api/v1/jobs/{job['jobId']}", content=b"{junk")
+    assert (response.status_code, response.json()) == (200, True)
