@@ -243,8 +243,8 @@ class EmulatorApp:
         requests and the fault plan (see `reset`). For a served emulator shared by tests.
         """
         with self._store.lock:
-            self._store.executions.clear()
-            self._store.executions.clear_plans()
+            self._store.runs.clear()
+            self._store.runs.plans.clear()
             self._store.workflows.clear()
             self._store.triggers.clear()
             self._store.details.clear()

@@ -17,7 +17,15 @@ import attrs
 
 from ._wire import kst, kst_or_none
 
-__all__ = ["ACTIVE", "TERMINAL", "Execution", "ExecutionPlan", "Executions", "RandomPlan"]
+__all__ = [
+    "ACTIVE",
+    "TERMINAL",
+    "Execution",
+    "ExecutionPlan",
+    "ExecutionStore",
+    "Executions",
+    "RandomPlan",
+]
 
 #: Statuses of an execution that still counts against ``maxConcurrentRuns``.
 ACTIVE = ("READY", "RUNNING")
@@ -148,6 +156,52 @@ class Execution:
 Plan: TypeAlias = ExecutionPlan | RandomPlan
 
 
+class ExecutionStore:
+    """The stored executions and the plans for new ones (callers hold the store's lock)."""
+
+    def __init__(self) -> None:
+        self.plans: dict[str | None, Plan] = {}
+        self._runs: dict[str, Execution] = {}
+        self._by_job: dict[str, list[Execution]] = {}
+
+    def draw(self, job_id: str) -> tuple[Outcome, float, float]:
+        """Outcome and durations for a new execution of ``job_id``."""
+        plan = self.plans.get(job_id) or self.plans.get(None) or ExecutionPlan()
+        return plan.draw()
+
+    def store(self, execution: Execution) -> None:
+        """Keep a new execution."""
+        self._runs[execution.execution_id] = execution
+        self._by_job.setdefault(execution.job_id, []).append(execution)
+
+    def has_any(self) -> bool:
+        """Whether any execution is stored."""
+        return bool(self._runs)
+
+    def find(self, execution_id: str) -> Execution | None:
+        """The stored execution with this id."""
+        return self._runs.get(execution_id)
+
+    def of_job(self, job_id: str) -> list[Execution]:
+        """A job's executions, newest first."""
+        runs = self._by_job.get(job_id)
+        if not runs:
+            return []
+        return sorted(runs, key=lambda run: (-run.created, run.execution_id))
+
+    def every(self) -> list[Execution]:
+        """Every execution, newest first."""
+        return sorted(self._runs.values(), key=lambda run: (-run.created, run.execution_id))
+
+    def clear(self) -> None:
+        """Forget every execution."""
+        self._runs.clear()
+        self._by_job.clear()
+
+    def __len__(self) -> int:
+        return len(self._runs)
+
+
 class Executions:
     """Controls and inspects the emulator's job executions (``app.executions``).
 
@@ -157,14 +211,16 @@ class Executions:
     """
 
     def __init__(
-        self, lock: threading.RLock, now: Callable[[], float], new_id: Callable[[], str]
+        self,
+        lock: threading.RLock,
+        now: Callable[[], float],
+        new_id: Callable[[], str],
+        runs: ExecutionStore,
     ) -> None:
         self._lock = lock
         self._now = now
         self._new_id = new_id
-        self._plans: dict[str | None, Plan] = {}
-        self._runs: dict[str, Execution] = {}
-        self._by_job: dict[str, list[Execution]] = {}
+        self._store = runs
 
     def plan(
         self,
@@ -181,7 +237,7 @@ class Executions:
         applies: an execution running longer ends FAILED at the timeout.
         """
         with self._lock:
-            self._plans[job_id] = ExecutionPlan(outcome, ready, running)
+            self._store.plans[job_id] = ExecutionPlan(outcome, ready, running)
 
     def plan_random(
         self,
@@ -195,22 +251,12 @@ class Executions:
         """A seeded random mix for new executions: FAILED with ``failure_rate``, durations
         (seconds) drawn uniformly from the ``(low, high)`` ranges."""
         with self._lock:
-            self._plans[job_id] = RandomPlan(seed, failure_rate, ready, running)
+            self._store.plans[job_id] = RandomPlan(seed, failure_rate, ready, running)
 
     def clear_plans(self) -> None:
         """Back to the default plan for every job."""
         with self._lock:
-            self._plans.clear()
-
-    def draw(self, job_id: str) -> tuple[Outcome, float, float]:
-        """Outcome and durations for a new execution of ``job_id`` (under the lock)."""
-        plan = self._plans.get(job_id) or self._plans.get(None) or ExecutionPlan()
-        return plan.draw()
-
-    def store(self, execution: Execution) -> None:
-        """Keep a new execution (under the lock)."""
-        self._runs[execution.execution_id] = execution
-        self._by_job.setdefault(execution.job_id, []).append(execution)
+            self._store.plans.clear()
 
     def add(
         self,
@@ -245,52 +291,35 @@ class Executions:
                 parameters=dict(parameters or {}),
                 canceled_at=canceled_at,
             )
-            self.store(execution)
+            self._store.store(execution)
             return execution.execution_id
-
-    def has_any(self) -> bool:
-        """Whether any execution is stored (under the lock)."""
-        return bool(self._runs)
-
-    def find(self, execution_id: str) -> Execution | None:
-        """The stored execution with this id (under the lock)."""
-        return self._runs.get(execution_id)
-
-    def of_job(self, job_id: str) -> list[Execution]:
-        """A job's executions, newest first (under the lock)."""
-        runs = self._by_job.get(job_id)
-        if not runs:
-            return []
-        return sorted(runs, key=lambda run: (-run.created, run.execution_id))
-
-    def every(self) -> list[Execution]:
-        """Every execution, newest first (under the lock)."""
-        return sorted(self._runs.values(), key=lambda run: (-run.created, run.execution_id))
 
     def get(self, execution_id: str) -> dict[str, Any] | None:
         """The execution object as the API would return it now, or ``None``."""
         with self._lock:
-            run = self._runs.get(execution_id)
+            run = self._store.find(execution_id)
             return None if run is None else run.render(self._now())
 
     def status(self, execution_id: str) -> str:
         """The status of an execution now (``KeyError`` for an unknown id)."""
         with self._lock:
-            return self._runs[execution_id].status(self._now())
+            run = self._store.find(execution_id)
+            if run is None:
+                raise KeyError(execution_id)
+            return run.status(self._now())
 
     def list(self, job_id: str | None = None) -> list[dict[str, Any]]:
         """Execution objects now (of one job, or all), newest first."""
         with self._lock:
-            runs = self.every() if job_id is None else self.of_job(job_id)
+            runs = self._store.every() if job_id is None else self._store.of_job(job_id)
             now = self._now()
             return [run.render(now) for run in runs]
 
     def clear(self) -> None:
         """Forget every execution (plans are kept)."""
         with self._lock:
-            self._runs.clear()
-            self._by_job.clear()
+            self._store.clear()
 
     def __len__(self) -> int:
         with self._lock:
-            return len(self._runs)
+            return len(self._store)

@@ -15,7 +15,7 @@ from random import Random
 from typing import Any
 
 from ._joblist import JobList, SortedView
-from ._lifecycle import ACTIVE, Executions
+from ._lifecycle import ACTIVE, Executions, ExecutionStore
 
 __all__ = ["Store"]
 
@@ -40,7 +40,9 @@ class Store:
         self.details: dict[str, dict[str, Any]] = {}
         self.workflows: dict[str, dict[str, Any]] = {}
         self.triggers: dict[str, dict[str, Any]] = {}
-        self.executions = Executions(self.lock, now, self.new_id)
+        #: The executions as the routes use them; ``executions`` is the public view.
+        self.runs = ExecutionStore()
+        self.executions = Executions(self.lock, now, self.new_id, self.runs)
 
     def new_id(self) -> str:
         """A fresh 12-character alphanumeric id, unused by any resource."""
@@ -54,7 +56,7 @@ class Store:
         return (
             ident in self.workflows
             or ident in self.triggers
-            or self.executions.find(ident) is not None
+            or self.runs.find(ident) is not None
             or self.job(ident) is not None
         )
 
@@ -97,14 +99,14 @@ class Store:
 
     def active_runs(self, job_id: str, now: float) -> int:
         """How many executions of a job are READY or RUNNING at ``now``."""
-        return sum(1 for run in self.executions.of_job(job_id) if run.status(now) in ACTIVE)
+        return sum(1 for run in self.runs.of_job(job_id) if run.status(now) in ACTIVE)
 
     def job_list_item(self, job: dict[str, Any], now: float) -> dict[str, Any]:
         """A job as lists show it: its newest execution mirrored into ``lastExecution*``."""
         job_id = job.get("jobId")
         if not isinstance(job_id, str):
             return job
-        runs = self.executions.of_job(job_id)
+        runs = self.runs.of_job(job_id)
         if not runs:
             return job
         newest = runs[0]

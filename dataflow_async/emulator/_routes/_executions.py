@@ -45,7 +45,7 @@ def start_run(
 ) -> Execution:
     """Create an execution of ``job`` now, shaped by the plan for that job."""
     store = call.store
-    outcome, ready, running = store.executions.draw(job["jobId"])
+    outcome, ready, running = store.runs.draw(job["jobId"])
     execution = Execution(
         execution_id=store.new_id(),
         job_id=job["jobId"],
@@ -61,7 +61,7 @@ def start_run(
         trigger_name=None if trigger is None else trigger["name"],
         workflow_id=workflow_id,
     )
-    store.executions.store(execution)
+    store.runs.store(execution)
     return execution
 
 
@@ -119,13 +119,13 @@ def update_execute_config(call: Call) -> Response:
 def list_executions(call: Call) -> Response:
     """GET /api/v1/jobs/{jobId}/executions: newest first, paged."""
     job = find_job(call, call.params[0])
-    runs = call.store.executions.of_job(job["jobId"])
+    runs = call.store.runs.of_job(job["jobId"])
     return page_of(call, runs, lambda run: run.render(call.now))
 
 
 def _find_run(call: Call) -> Execution:
     job = find_job(call, call.params[0])
-    run = call.store.executions.find(call.params[1])
+    run = call.store.runs.find(call.params[1])
     if run is None or run.job_id != job["jobId"]:
         raise not_found("job execution", call.params[1])
     return run

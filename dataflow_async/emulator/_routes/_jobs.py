@@ -74,7 +74,7 @@ def list_jobs(call: Call) -> Response:
     matching = store.view.matching(store.jobs(), name, status)
     # Jobs are served as stored unless some have executions to mirror: a page of 1,000
     # jobs is then sent without copying any of them.
-    if not store.executions.has_any():
+    if not store.runs.has_any():
         return page_of(call, matching, min_limit=1)
     return page_of(call, matching, lambda job: store.job_list_item(job, call.now), min_limit=1)
 
@@ -191,9 +191,7 @@ def delete_job(call: Call) -> Response:
     job_id = job["jobId"]
     store = call.store
     active = [
-        run.execution_id
-        for run in store.executions.of_job(job_id)
-        if run.status(call.now) in ACTIVE
+        run.execution_id for run in store.runs.of_job(job_id) if run.status(call.now) in ACTIVE
     ]
     if active:
         raise bad_state(f"job {job_id} has executions in progress: {', '.join(active)}")

@@ -39,7 +39,7 @@ def _range(call: Call) -> tuple[float, float]:
 
 
 def _created_in(call: Call, start: float, end: float) -> list[float]:
-    runs = call.store.executions.every()
+    runs = call.store.runs.every()
     return [run.created for run in runs if start <= run.created <= end]
 
 
@@ -47,7 +47,7 @@ def execution_result(call: Call) -> Response:
     """GET /api/v1/stats/executions: total, completed and failed executions in the range."""
     start, end = _range(call)
     statuses = [
-        run.status(call.now) for run in call.store.executions.every() if start <= run.created <= end
+        run.status(call.now) for run in call.store.runs.every() if start <= run.created <= end
     ]
     return ok(
         {

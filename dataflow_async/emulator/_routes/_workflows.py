@@ -217,7 +217,7 @@ def list_workflow_executions(call: Call) -> Response:
     wanted = call.query.get("filter") or None
     runs = [
         run
-        for run in call.store.executions.every()
+        for run in call.store.runs.every()
         if run.workflow_id == workflow["workflowId"]
         and (wanted is None or wanted in run.job_name or wanted in workflow["name"])
     ]
