@@ -9,6 +9,7 @@ from dataflow_async import NcpSignatureAuth
 from dataflow_async.emulator import (
     DropConnection,
     EmulatorApp,
+    Fault,
     FaultPlan,
     LostResponse,
     MalformedBody,
@@ -149,3 +150,31 @@ async def test_a_lost_response_over_a_socket() -> None:
                 await client.post(f"/api/v1/jobs/{job['jobId']}/executions")
             runs = (await client.get(f"/api/v1/jobs/{job['jobId']}/executions")).json()
     assert runs["count"] == 1
+
+
+async def test_every_start_under_a_fault_mix_is_accounted_for(
+    app: EmulatorApp, client: httpx.AsyncClient
+) -> None:
+    job = await create_job(client, maxConcurrentRuns=1)
+    app.executions.plan(job["jobId"], ready=0, running=0)  # each run ends as it starts
+    mix: list[Fault] = [
+        LostResponse(),
+        LostResponse(504),
+        DropConnection(),
+        Throttle(),
+        ServerFailure(503),
+    ]
+    app.faults = FaultPlan.random(7, 0.3, mix, methods=("POST",), path=r"/executions$")
+    answered = 0
+    for _ in range(200):
+        try:
+            response = await client.post(f"/api/v1/jobs/{job['jobId']}/executions")
+        except httpx.RemoteProtocolError:
+            continue
+        answered += response.status_code == 200
+    faults = [record.fault for record in app.requests[-200:]]
+    lost = faults.count("lost-response")
+    assert lost > 0 and faults.count("drop-connection") > 0
+    assert len(app.executions) == answered + lost
+    listed = await client.get(f"/api/v1/jobs/{job['jobId']}/executions", params={"limit": 1000})
+    assert listed.json()["count"] == answered + lost
