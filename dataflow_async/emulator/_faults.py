@@ -137,7 +137,7 @@ class ServerFailure:
 class Latency:
     """Wait ``seconds`` before serving the request normally (a slow gateway or service).
 
-    Why: to exercise client timeouts and concurrency limits. Over a socket the server
+    Use it to exercise client timeouts and concurrency limits. Over a socket the server
     sleeps in its own loop; in process (``EmulatorApp.transport()``) the sleep runs on the
     caller's event loop, and the transport enforces the request's read timeout.
     """
@@ -256,8 +256,8 @@ def _check_fault(value: object, *, allow_none: bool) -> None:
 class FaultPlan:
     """Decides, request by request, which fault (if any) the emulator injects.
 
-    Why: tests need failures at exact points ("the third page is throttled"), and
-    benchmarks need a reproducible mix. A plan first plays ``script`` in order (``None``
+    Tests get failures at exact points ("the third page is throttled"), and
+    benchmarks a reproducible mix. A plan first plays ``script`` in order (``None``
     in it means "serve this one normally"); after the script, each request gets a fault
     with probability ``rate``, the fault chosen from ``faults``, both drawn from a
     generator seeded with ``seed``. The same sequence of requests therefore meets the same

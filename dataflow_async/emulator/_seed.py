@@ -153,8 +153,7 @@ def _flags(rng: Random, n: int, one_in: int, showcase: tuple[bool, ...]) -> list
 def make_jobs(n: int, *, seed: int = 0) -> list[dict[str, Any]]:
     """Return ``n`` realistic jobs as the API's JSON objects, newest first.
 
-    Why: tests and benchmarks need job lists that exercise everything a client must cope
-    with, reproducibly. For a given ``seed`` the result is always the same. Every job has
+    The jobs exercise everything a client must cope with, reproducibly. For a given ``seed`` the result is always the same. Every job has
     a unique 12-character alphanumeric ``jobId`` (``resourceId`` is the same value),
     ``createdDate`` never increases along the list (ties happen and are broken by the
     emulator on ``jobId``), and the first 21 jobs between them show every ``type``,
