@@ -12,10 +12,11 @@ __all__ = ["JobList", "SortedView", "order_key"]
 class JobList(list[dict[str, Any]]):
     """The emulator's job list: a plain ``list`` that counts its own changes.
 
-    The app caches the sorted view of big lists, and notices churn between pages
-    through the list's count of changes. Every change made through the list (append, remove, ``del``, slice assignment,
-    sort, ...) bumps :attr:`version`. A job dict edited in place is seen at once in lists
-    of up to 2,000 jobs; for bigger ones call :meth:`touch` after such an edit.
+    The app caches the sorted view of big lists, and notices churn between pages through the
+    list's count of changes. Every change made through the list (append, remove, ``del``,
+    slice assignment, sort, ...) bumps :attr:`version`. A job dict edited in place is seen
+    at once in lists of up to 2,000 jobs; for bigger ones call :meth:`touch` after such an
+    edit.
     """
 
     version: int = 0

@@ -153,13 +153,13 @@ def _flags(rng: Random, n: int, one_in: int, showcase: tuple[bool, ...]) -> list
 def make_jobs(n: int, *, seed: int = 0) -> list[dict[str, Any]]:
     """Return ``n`` realistic jobs as the API's JSON objects, newest first.
 
-    The jobs exercise everything a client must cope with, reproducibly. For a given ``seed`` the result is always the same. Every job has
-    a unique 12-character alphanumeric ``jobId`` (``resourceId`` is the same value),
-    ``createdDate`` never increases along the list (ties happen and are broken by the
-    emulator on ``jobId``), and the first 21 jobs between them show every ``type``,
-    ``status`` and execution state, including never-run jobs both without the execution
-    fields and with them set to ``null``, disabled jobs, and the newer
-    ``maxConcurrentRuns`` field (about a quarter of all jobs carry it).
+    The jobs exercise everything a client must cope with, reproducibly: for a given ``seed``
+    the result is always the same. Every job has a unique 12-character alphanumeric
+    ``jobId`` (``resourceId`` is the same value), ``createdDate`` never increases along the
+    list (ties happen and are broken by the emulator on ``jobId``), and the first 21 jobs
+    between them show every ``type``, ``status`` and execution state, including never-run
+    jobs both without the execution fields and with them set to ``null``, disabled jobs, and
+    the newer ``maxConcurrentRuns`` field (about a quarter of all jobs carry it).
     """
     if not isinstance(n, int) or isinstance(n, bool):
         raise TypeError(f"n must be an int, not {type(n).__name__}")
