@@ -11,6 +11,7 @@ from dataflow_async.emulator import (
     EmulatorApp,
     Fault,
     FaultPlan,
+    Latency,
     LostResponse,
     MalformedBody,
     ServerFailure,
@@ -178,3 +179,14 @@ async def test_every_start_under_a_fault_mix_is_accounted_for(
     assert len(app.executions) == answered + lost
     listed = await client.get(f"/api/v1/jobs/{job['jobId']}/executions", params={"limit": 1000})
     assert listed.json()["count"] == answered + lost
+
+
+async def test_a_write_whose_latency_wait_is_abandoned_in_process_is_not_made(
+    app: EmulatorApp, client: httpx.AsyncClient
+) -> None:
+    job = await create_job(client)
+    app.faults = FaultPlan.script(Latency(5.0))
+    with pytest.raises(httpx.ReadTimeout):
+        await client.post(f"/api/v1/jobs/{job['jobId']}/executions", timeout=0.05)
+    assert len(app.executions) == 0
+    assert app.requests[-1].status is None and app.requests[-1].fault == "latency"

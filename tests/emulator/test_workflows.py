@@ -239,3 +239,32 @@ async def test_workflow_executions_filter_and_page(
     assert flow["count"] == 4 and none["list"] == []
     assert page["count"] == 1
     assert_bad(await client.get(path, params={"limit": "x"}), "bad-parameter", "limit")
+
+
+async def test_a_start_naming_a_workflow_is_one_of_its_executions(
+    client: httpx.AsyncClient,
+) -> None:
+    body = await setup(client)
+    workflow = (await client.post("/api/v1/workflows", json=body)).json()
+    job_id, trigger_id = body["nodes"][1]["id"], body["nodes"][0]["id"]
+    ids = {"workflowId": workflow["workflowId"], "triggerId": trigger_id}
+    run = (await client.post(f"/api/v1/jobs/{job_id}/executions", params=ids)).json()
+    assert (run["type"], run["triggerId"], run["triggerName"]) == (
+        "WORKFLOW",
+        trigger_id,
+        "start_here",
+    )
+    listed = (await client.get(f"/api/v1/workflows/{workflow['workflowId']}/executions")).json()
+    assert [item["jobExecutionId"] for item in listed["list"]] == [run["jobExecutionId"]]
+
+
+async def test_the_signature_covers_the_query_on_every_list(
+    app: EmulatorApp, client: httpx.AsyncClient
+) -> None:
+    request = client.build_request("GET", "/api/v1/triggers", params={"name": "a"})
+    flow = client.auth.sync_auth_flow(request)  # type: ignore[union-attr]
+    headers = dict(next(flow).headers)
+    async with httpx.AsyncClient(transport=app.transport(), base_url="http://e.test") as raw:
+        same = await raw.get("/api/v1/triggers?name=a", headers=headers)
+        other = await raw.get("/api/v1/triggers?name=b", headers=headers)
+    assert (same.status_code, other.status_code) == (200, 401)
