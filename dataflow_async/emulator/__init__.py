@@ -1,9 +1,12 @@
-"""A local emulator of the Data Flow API's ``GET /api/v1/jobs``, for tests and benchmarks.
+"""A local, stateful emulator of the whole Data Flow API, for tests and benchmarks.
 
-It checks signature v2 like the NCP API gateway, validates and pages like the service,
+It checks signature v2 like the NCP API gateway on every route, validates and pages
+like the service, keeps jobs, executions, workflows and triggers in one store, moves
+executions through READY -> RUNNING -> COMPLETED/FAILED on a clock the caller controls,
 and injects faults on demand (throttling, 5xx, latency, dropped connections, truncated
-or malformed bodies). Use it in process through :meth:`EmulatorApp.transport`, or on a
-loopback socket with :func:`run_emulator` (needs uvicorn, imported only then)::
+or malformed bodies, responses lost after a write). Use it in process through
+:meth:`EmulatorApp.transport`, or on a loopback socket with :func:`run_emulator`
+(needs uvicorn, imported only then)::
 
     with run_emulator(jobs=2000) as emu:
         auth = NcpSignatureAuth(emu.credentials)
@@ -16,21 +19,26 @@ from ._app import (
     DEFAULT_SECRET_KEY,
     JOB_STATUSES,
     JOBS_PATH,
+    ApiVersion,
     EmulatorApp,
     JobList,
     RequestRecord,
 )
+from ._clock import ManualClock
 from ._faults import (
     DropConnection,
     Fault,
     FaultPlan,
     Latency,
+    LostResponse,
     MalformedBody,
     ServerFailure,
     Throttle,
     TruncatedBody,
 )
+from ._lifecycle import Executions
 from ._seed import make_jobs
+from ._seed_resources import make_triggers, make_workflows, seed_history
 from ._server import RunningEmulator, run_emulator, serve_forever
 
 __all__ = [
@@ -38,19 +46,26 @@ __all__ = [
     "DEFAULT_SECRET_KEY",
     "JOBS_PATH",
     "JOB_STATUSES",
+    "ApiVersion",
     "DropConnection",
     "EmulatorApp",
+    "Executions",
     "Fault",
     "FaultPlan",
     "JobList",
     "Latency",
+    "LostResponse",
     "MalformedBody",
+    "ManualClock",
     "RequestRecord",
     "RunningEmulator",
     "ServerFailure",
     "Throttle",
     "TruncatedBody",
     "make_jobs",
+    "make_triggers",
+    "make_workflows",
     "run_emulator",
+    "seed_history",
     "serve_forever",
 ]

@@ -1,38 +1,48 @@
-"""The emulator itself: a raw ASGI 3 application serving ``GET /api/v1/jobs``.
+"""The emulator itself: a raw ASGI 3 application serving the whole Data Flow API.
 
 It behaves like the NCP API gateway in front of the Data Flow service: every request is
 authenticated first (signature v2, recomputed from the request target exactly as
 received), then an optional fault is injected (see ``_faults.py``), then the request is
-routed, its parameters validated, and a page of jobs served. No web framework: the app
-needs only the standard library, attrs and (optionally) orjson.
+routed (``_routes/``) and served from the store (``_store.py``) under its lock. No web
+framework: the app needs only the standard library, attrs and (optionally) orjson.
 """
 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
-import hmac
-import json
-import re
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
-from email.utils import format_datetime, formatdate
-from typing import TYPE_CHECKING, Any, Literal, SupportsIndex, TypeAlias
-from urllib.parse import unquote_to_bytes
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import attrs
 
-from .._auth import ACCESS_KEY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign_v2
+from ._asgi import (
+    MAX_BODY_BYTES,
+    Receive,
+    Scope,
+    Send,
+    json_body,
+    read_body,
+    send_response,
+)
 from ._faults import (
     DropConnection,
     Fault,
     FaultPlan,
     Latency,
+    LostResponse,
     MalformedBody,
     ServerFailure,
     Throttle,
     TruncatedBody,
 )
+from ._gateway import ACCESS_KEY, TIMESTAMP, authenticate, fault_response, header, too_large
+from ._joblist import JobList
+from ._lifecycle import Executions
+from ._routes import NO_BODY, Call, resolve
+from ._store import Store
+from ._validate import JOB_STATUSES
+from ._wire import ApiError, Response, gateway_error, no_route, parse_query
 
 if TYPE_CHECKING:
     import httpx
@@ -42,6 +52,7 @@ __all__ = [
     "DEFAULT_SECRET_KEY",
     "JOBS_PATH",
     "JOB_STATUSES",
+    "ApiVersion",
     "EmulatorApp",
     "JobList",
     "RequestRecord",
@@ -51,52 +62,16 @@ __all__ = [
 DEFAULT_ACCESS_KEY = "EMULATORACCESSKEY"
 #: Secret key paired with :data:`DEFAULT_ACCESS_KEY`.
 DEFAULT_SECRET_KEY = "EMULATORSECRETKEY"
-#: The one route the emulator serves.
+#: The path of getJobs (the first route the emulator served).
 JOBS_PATH = "/api/v1/jobs"
-#: Values the ``status`` query parameter accepts (both revisions of the API).
-JOB_STATUSES = (
-    "RUNNABLE",
-    "RUNNING",
-    "DELETED",
-    "UNKNOWN",
-    "DRAFT",
-    "STOPPED",
-    "EDITING",
-    "READY",
-)
 
-Scope: TypeAlias = MutableMapping[str, Any]
-Message: TypeAlias = MutableMapping[str, Any]
-Receive: TypeAlias = Callable[[], Awaitable[Message]]
-Send: TypeAlias = Callable[[Message], Awaitable[None]]
 CountMode: TypeAlias = Literal["page", "total"]
+#: Which revision of the API the emulator speaks: ``"G1"`` (2025) or ``"G2"`` (2026).
+ApiVersion: TypeAlias = Literal["G1", "G2"]
 
-_DEFAULT_LIMIT = 1000
-_INT32_MAX = 2**31 - 1
-_DIGITS = re.compile(r"[0-9]+")
-# Digit strings are length-checked before int(): past 4,300 digits int() raises instead
-# of parsing. page and limit fit in 10 digits (an int32); epoch milliseconds take 13.
-_MAX_PARAM_DIGITS = len(str(_INT32_MAX))
-_MAX_TIMESTAMP_DIGITS = 15
-# Lists up to this size are re-sorted on every request, so that a job dict edited in
-# place is always seen; larger ones are cached until the list changes (or touch()).
-_ALWAYS_FRESH = 2_000
-_JOBS_PATH_BYTES = JOBS_PATH.encode("ascii")
-_TIMESTAMP = TIMESTAMP_HEADER.encode("ascii")
-_ACCESS_KEY = ACCESS_KEY_HEADER.encode("ascii")
-_SIGNATURE = SIGNATURE_HEADER.encode("ascii")
-
-try:
-    import orjson
-except ImportError:  # pragma: no cover - orjson is installed in the test environment
-
-    def _dumps(value: Any) -> bytes:
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-
-else:
-
-    def _dumps(value: Any) -> bytes:
-        return orjson.dumps(value)
+_WRITES = ("POST", "PUT", "PATCH", "DELETE")
+# Methods whose body is read as JSON; a DELETE's body, if any, is ignored.
+_WITH_BODY = ("POST", "PUT", "PATCH")
 
 
 @attrs.frozen
@@ -125,224 +100,37 @@ class RequestRecord:
     received_at: float = 0.0
 
 
-class JobList(list[dict[str, Any]]):
-    """The emulator's job list: a plain ``list`` that counts its own changes.
-
-    Why: the app caches the sorted view of big lists, and must notice churn between
-    pages. Every change made through the list (append, remove, ``del``, slice assignment,
-    sort, ...) bumps :attr:`version`. A job dict edited in place is seen at once in lists
-    of up to 2,000 jobs; for bigger ones call :meth:`touch` after such an edit.
-    """
-
-    version: int = 0
-
-    def touch(self) -> None:
-        """Mark the list as changed (after editing a job dict in place)."""
-        self.version += 1
-
-    def append(self, job: dict[str, Any], /) -> None:
-        """Add a job at the end (the served order is by creation date anyway)."""
-        super().append(job)
-        self.version += 1
-
-    def extend(self, jobs: Iterable[dict[str, Any]], /) -> None:
-        """Add several jobs."""
-        super().extend(jobs)
-        self.version += 1
-
-    def insert(self, index: SupportsIndex, job: dict[str, Any], /) -> None:
-        """Insert a job at ``index``."""
-        super().insert(index, job)
-        self.version += 1
-
-    def remove(self, job: dict[str, Any], /) -> None:
-        """Remove the first job equal to ``job``."""
-        super().remove(job)
-        self.version += 1
-
-    def pop(self, index: SupportsIndex = -1, /) -> dict[str, Any]:
-        """Remove and return the job at ``index``."""
-        job = super().pop(index)
-        self.version += 1
-        return job
-
-    def clear(self) -> None:
-        """Remove every job."""
-        super().clear()
-        self.version += 1
-
-    def sort(self, *args: Any, **kwargs: Any) -> None:
-        """Sort in place (the served order does not depend on the list's order)."""
-        super().sort(*args, **kwargs)
-        self.version += 1
-
-    def reverse(self) -> None:
-        """Reverse in place."""
-        super().reverse()
-        self.version += 1
-
-    def __setitem__(self, index: Any, value: Any) -> None:
-        super().__setitem__(index, value)
-        self.version += 1
-
-    def __delitem__(self, index: Any) -> None:
-        super().__delitem__(index)
-        self.version += 1
-
-    def __iadd__(self, jobs: Iterable[dict[str, Any]]) -> JobList:  # type: ignore[override,misc]
-        super().__iadd__(jobs)
-        self.version += 1
-        return self
-
-    def __imul__(self, times: SupportsIndex) -> JobList:
-        super().__imul__(times)
-        self.version += 1
-        return self
-
-
-@attrs.frozen
-class _Response:
-    status: int
-    body: bytes
-    content_type: str = "application/json"
-    headers: tuple[tuple[bytes, bytes], ...] = ()
-
-
-class _BadParameter(Exception):
-    pass
-
-
-def _gateway_error(status: int, code: str, message: str, details: str) -> _Response:
-    body = {"error": {"errorCode": code, "message": message, "details": details}}
-    return _Response(status, _dumps(body))
-
-
-def _bad_parameter(detail: str) -> _Response:
-    return _Response(400, _dumps({"errorType": "bad-parameter", "detail": detail}))
-
-
-def _html_error(status: int) -> _Response:
-    from http import HTTPStatus
-
-    phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
-    title = f"{status} {phrase}"
-    body = (
-        f"<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n"
-        f"<center><h1>{title}</h1></center>\r\n</body>\r\n</html>\r\n"
-    )
-    return _Response(status, body.encode("ascii"), content_type="text/html")
-
-
-def _retry_after(value: float | dt.datetime | str) -> bytes:
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=dt.UTC)
-        return format_datetime(value.astimezone(dt.UTC), usegmt=True).encode("ascii")
-    if isinstance(value, str):
-        return value.encode("latin-1")
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).encode("ascii")
-
-
-def _fault_response(fault: Throttle | ServerFailure) -> _Response:
-    if isinstance(fault, Throttle):
-        headers: list[tuple[bytes, bytes]] = []
-        if fault.retry_after is not None:
-            headers.append((b"retry-after", _retry_after(fault.retry_after)))
-        if fault.retry_after_ms is not None:
-            headers.append((b"retry-after-ms", _retry_after(fault.retry_after_ms)))
-        error = _gateway_error(429, fault.error_code, fault.message, "Too many requests.")
-        return attrs.evolve(error, headers=tuple(headers))
-    if fault.error_code is None:
-        return _html_error(fault.status)
-    return _gateway_error(
-        fault.status, fault.error_code, fault.message or "", "The endpoint failed to respond."
-    )
-
-
-def _order_key(job: Mapping[str, Any]) -> tuple[int, float, str]:
-    """Newest ``createdDate`` first, then ``jobId``; undated jobs last."""
-    job_id = job.get("jobId")
-    job_id = job_id if isinstance(job_id, str) else ""
-    created = job.get("createdDate")
-    if isinstance(created, str):
-        try:
-            when = dt.datetime.fromisoformat(created)
-        except ValueError:
-            pass
-        else:
-            if when.tzinfo is None:
-                when = when.replace(tzinfo=dt.UTC)
-            return (0, -when.timestamp(), job_id)
-    return (1, 0.0, job_id)
-
-
-def _name_matches(value: object, name: str) -> bool:
-    return isinstance(value, str) and name in value
-
-
-def _parse_query(query: bytes) -> dict[str, str]:
-    """Decode ``a=1&b=x+y`` (``+`` is a space, ``%XX`` a byte of UTF-8) into a dict."""
-    params: dict[str, str] = {}
-    for part in query.split(b"&"):
-        if not part:
-            continue
-        raw_key, _, raw_value = part.partition(b"=")
-        try:
-            key = unquote_to_bytes(raw_key.replace(b"+", b" ")).decode("utf-8")
-            value = unquote_to_bytes(raw_value.replace(b"+", b" ")).decode("utf-8")
-        except UnicodeDecodeError:
-            raise _BadParameter("the query string is not valid percent-encoded UTF-8") from None
-        if key in params:
-            raise _BadParameter(f"query parameter {key!r} is given more than once")
-        params[key] = value
-    return params
-
-
-def _int_param(params: Mapping[str, str], name: str, default: int, minimum: int) -> int:
-    text = params.get(name)
-    if text is None:
-        return default
-    if (
-        len(text) > _MAX_PARAM_DIGITS
-        or not _DIGITS.fullmatch(text)
-        or not minimum <= int(text) <= _INT32_MAX
-    ):
-        shown = repr(text) if len(text) <= 40 else f"{text[:20]!r}... ({len(text)} characters)"
-        raise _BadParameter(
-            f"{name} must be an integer from {minimum} to {_INT32_MAX}, not {shown}"
-        )
-    return int(text)
-
-
-def _header(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> str | None:
-    for key, value in headers:
-        if key.lower() == name:
-            return value.decode("latin-1")
-    return None
-
-
 class EmulatorApp:
-    """A local, faithful stand-in for ``GET /api/v1/jobs`` behind the NCP API gateway.
+    """A local, stateful stand-in for the whole Data Flow API behind the NCP API gateway.
 
-    Why: so that clients can be tested (and benchmarked) without the real service,
-    including its authentication, validation, paging and failure modes. It is a raw
-    ASGI 3 app: serve it with :func:`run_emulator` / :func:`serve_forever`, or call it in
-    process through :meth:`transport`.
+    It serves all 25 operations (jobs, executions, workflows, triggers, statistics) from
+    one store, so that clients can be tested (and benchmarked) without the real service,
+    including its authentication, validation, paging, lifecycles and failure modes. It is
+    a raw ASGI 3 app: serve it with `run_emulator` / `serve_forever`, or call it in
+    process through `transport()`.
 
-    ``jobs`` seed :attr:`jobs` (served as given, unknown fields included).
-    ``credentials`` maps access keys to secret keys (default: :data:`DEFAULT_ACCESS_KEY`
-    -> :data:`DEFAULT_SECRET_KEY`). ``faults`` is a :class:`FaultPlan` (or a sequence of
-    faults, taken as a script). ``clock`` returns epoch seconds; ``clock_skew`` seconds are
-    added to it (to emulate a client whose clock is off). ``count_mode`` chooses what
-    ``count`` means: ``"page"`` (the items in this page, as documented) or ``"total"``
-    (all matching jobs). ``max_skew`` is how far (seconds) a request timestamp may be from
-    the emulator's clock.
+    Args:
+        jobs: seed `jobs` (served by getJobs as given, unknown fields included).
+        credentials: access key -> secret key (default: `DEFAULT_ACCESS_KEY` ->
+            `DEFAULT_SECRET_KEY`).
+        faults: a `FaultPlan` (or a sequence of faults, taken as a script).
+        clock: epoch seconds; it also drives every execution's progress, so a test that
+            injects it controls time.
+        clock_skew: seconds added to the clock (to emulate a client whose clock is off).
+        count_mode: what ``count`` means in every list: ``"page"`` (the items in this
+            page, as documented) or ``"total"`` (all matching items).
+        max_skew: how far (seconds) a request timestamp may be from the emulator's clock.
+        api_version: ``"G2"`` (the 2026 revision: jobs ``VISUAL``/``SCRIPT`` and ``READY``
+            with ``jobCondition``; updateJob is PATCH, PUT answers 405) or ``"G1"`` (the
+            2025 revision: ``DATAFLOW``/``RUNNABLE`` with ``runCondition``; updateJob is
+            PUT, PATCH answers 405).
+        triggers: seed `triggers` (trigger objects of the API, with ``triggerId``).
+        workflows: seed `workflows` (workflow objects of the API, with ``workflowId``).
+        seed: seeds the ids the emulator makes up.
 
     Order of checks, as the gateway does it: authentication (401), then the fault plan
     (faults apply only to authenticated requests, so they never mask an auth test), then
-    routing (404), then parameters (400).
+    routing (404), then the body size (413), then parameters and bodies (400).
     """
 
     def __init__(
@@ -355,6 +143,10 @@ class EmulatorApp:
         clock_skew: float = 0.0,
         count_mode: CountMode = "page",
         max_skew: float = 300.0,
+        api_version: ApiVersion = "G2",
+        triggers: Iterable[Mapping[str, Any]] = (),
+        workflows: Iterable[Mapping[str, Any]] = (),
+        seed: int = 0,
     ) -> None:
         if count_mode not in ("page", "total"):
             raise ValueError(f"count_mode must be 'page' or 'total', not {count_mode!r}")
@@ -371,21 +163,56 @@ class EmulatorApp:
         self.clock_skew = clock_skew
         self.count_mode: CountMode = count_mode
         self.max_skew = max_skew
+        self.api_version = api_version
         self.requests: list[RequestRecord] = []
-        self._sorted: tuple[JobList, int, list[dict[str, Any]]] | None = None
-        self._views: dict[tuple[str | None, str | None], list[dict[str, Any]]] = {}
         self._jobs = JobList()
+        self._store = Store(lambda: self._jobs, self.now, seed)
         self.jobs = jobs or ()
+        for trigger in triggers:
+            self._store.triggers[str(trigger["triggerId"])] = dict(trigger)
+        for workflow in workflows:
+            self._store.workflows[str(workflow["workflowId"])] = dict(workflow)
+
+    @property
+    def api_version(self) -> ApiVersion:
+        """The revision of the API served, ``"G1"`` or ``"G2"`` (settable)."""
+        return self._api_version
+
+    @api_version.setter
+    def api_version(self, value: ApiVersion) -> None:
+        if value not in ("G1", "G2"):
+            raise ValueError(f"api_version must be 'G1' or 'G2', not {value!r}")
+        self._api_version: ApiVersion = value
 
     @property
     def jobs(self) -> JobList:
-        """The jobs served, in any order (a :class:`JobList`; change it freely)."""
+        """The jobs served, in any order (a `JobList`; change it freely)."""
         return self._jobs
 
     @jobs.setter
     def jobs(self, jobs: Iterable[Mapping[str, Any]]) -> None:
         self._jobs = JobList(job if type(job) is dict else dict(job) for job in jobs)
-        self._sorted = None
+        self._store.view.forget()
+
+    @property
+    def executions(self) -> Executions:
+        """The job executions: plans for new ones (`Executions.plan`), history, lookups."""
+        return self._store.executions
+
+    @property
+    def workflows(self) -> dict[str, dict[str, Any]]:
+        """The stored workflows by id (change them under `lock`)."""
+        return self._store.workflows
+
+    @property
+    def triggers(self) -> dict[str, dict[str, Any]]:
+        """The stored triggers by id (change them under `lock`)."""
+        return self._store.triggers
+
+    @property
+    def lock(self) -> Any:
+        """The re-entrant lock every request is served under (hold it to change state)."""
+        return self._store.lock
 
     @property
     def faults(self) -> FaultPlan:
@@ -405,17 +232,30 @@ class EmulatorApp:
         return self.clock() + self.clock_skew
 
     def reset(self) -> None:
-        """Forget recorded requests and rewind the fault plan (see :meth:`FaultPlan.reset`)."""
+        """Forget recorded requests and rewind the fault plan (see `FaultPlan.reset`)."""
         self.requests.clear()
         self._faults.reset()
+
+    def reset_state(self) -> None:
+        """Forget executions, plans, workflows, triggers and saved job settings.
+
+        The jobs themselves stay (assign ``app.jobs`` to replace them); so do the recorded
+        requests and the fault plan (see `reset`). For a served emulator shared by tests.
+        """
+        with self._store.lock:
+            self._store.runs.clear()
+            self._store.runs.plans.clear()
+            self._store.workflows.clear()
+            self._store.triggers.clear()
+            self._store.details.clear()
 
     def transport(self) -> httpx.AsyncBaseTransport:
         """An httpx transport that calls this app in process (no socket).
 
-        Why: fast unit tests with the same failures a socket client sees. Dropped and
-        truncated responses raise :class:`httpx.RemoteProtocolError` with the message
-        httpx gives over a socket, when the body is read; latency sleeps on the caller's
-        event loop, and the request's read timeout is enforced (:class:`httpx.ReadTimeout`).
+        Dropped and truncated responses raise `httpx.RemoteProtocolError` with the
+        message httpx gives over a socket, when the body is read; latency sleeps on the
+        caller's event loop, and the request's read timeout is enforced
+        (`httpx.ReadTimeout`).
         """
         from ._transport import InProcessTransport
 
@@ -428,7 +268,7 @@ class EmulatorApp:
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
         elif scope["type"] == "http":
-            await self._http(scope, send)
+            await self._http(scope, receive, send)
         else:
             raise RuntimeError(f"the emulator serves HTTP only, not {scope['type']!r}")
 
@@ -441,15 +281,16 @@ class EmulatorApp:
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
-    async def _http(self, scope: Scope, send: Send) -> None:
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         now = arrived = self.now()
         method: str = scope["method"]
         raw_path: bytes = scope.get("raw_path") or scope["path"].encode("utf-8")
         query: bytes = scope.get("query_string", b"")
         target = raw_path + b"?" + query if query else raw_path
         headers: list[tuple[bytes, bytes]] = scope["headers"]
-        timestamp = _header(headers, _TIMESTAMP)
-        access_key = _header(headers, _ACCESS_KEY)
+        body = await read_body(receive)
+        timestamp = header(headers, TIMESTAMP)
+        access_key = header(headers, ACCESS_KEY)
 
         def record(status: int | None, fault: Fault | None) -> None:
             self.requests.append(
@@ -464,14 +305,15 @@ class EmulatorApp:
                 )
             )
 
-        failure = self._authenticate(method, target, headers, now)
+        failure = authenticate(self.credentials, method, target, headers, now, self.max_skew)
         if failure is not None:
-            response = _gateway_error(401, "200", "Authentication Failed", failure)
+            response = gateway_error(401, "200", "Authentication Failed", failure)
             record(response.status, None)
-            await self._send(send, response, now)
+            await send_response(send, response, now)
             return
 
-        fault = self._faults.next_fault()
+        path_text = raw_path.decode("ascii", "backslashreplace")
+        fault = self._faults.next_fault(method, path_text)
         if isinstance(fault, Latency):
             try:
                 await asyncio.sleep(fault.seconds)
@@ -480,132 +322,74 @@ class EmulatorApp:
                 # shutting down. A response started and never finished makes the server
                 # close the connection, so the client sees it break (not a 500 page).
                 record(None, fault)
-                gone = _gateway_error(503, "500", "Endpoint Error", "The server went away.")
-                await self._send(send, gone, self.now(), sent=0)
+                gone = gateway_error(503, "500", "Endpoint Error", "The server went away.")
+                await send_response(send, gone, self.now(), sent=0)
                 raise
             now = self.now()
-        if isinstance(fault, Throttle | ServerFailure):
-            response = _fault_response(fault)
-        else:
-            response = self._route(method, raw_path, query)
-        if isinstance(fault, MalformedBody):
-            body = response.body[: len(response.body) // 2] if fault.body is None else fault.body
-            response = _Response(200, body, content_type=fault.content_type)
+        response = self._respond(fault, method, raw_path, query, body, headers, now)
         record(response.status, fault)
-        if isinstance(fault, DropConnection):
-            await self._send(send, response, now, sent=0)
-        elif isinstance(fault, TruncatedBody):
-            await self._send(send, response, now, sent=int(len(response.body) * fault.fraction))
-        else:
-            await self._send(send, response, now)
-
-    def _authenticate(
-        self, method: str, target: bytes, headers: list[tuple[bytes, bytes]], now: float
-    ) -> str | None:
-        """Check the signature headers like the gateway; return why they fail, or None."""
-        values: dict[bytes, str] = {}
-        for name in (_TIMESTAMP, _ACCESS_KEY, _SIGNATURE):
-            value = _header(headers, name)
-            if value is None:
-                return f"missing header {name.decode()}"
-            values[name] = value
-        timestamp, access_key, signature = (
-            values[_TIMESTAMP],
-            values[_ACCESS_KEY],
-            values[_SIGNATURE],
-        )
-        secret = self.credentials.get(access_key)
-        if secret is None:
-            return "unknown access key"
-        if len(timestamp) > _MAX_TIMESTAMP_DIGITS or not _DIGITS.fullmatch(timestamp):
-            return f"{TIMESTAMP_HEADER} must be epoch milliseconds as an integer"
-        offset = int(timestamp) / 1000 - now
-        if abs(offset) > self.max_skew:
-            return (
-                f"{TIMESTAMP_HEADER} is {offset:+.0f} s from the server's clock "
-                f"(at most {self.max_skew:g} s allowed)"
-            )
-        if not target.isascii():
-            return "the request target is not ASCII (percent-encode it, then sign it)"
-        expected = sign_v2(secret, method, target, timestamp, access_key)
-        if not hmac.compare_digest(expected.encode("ascii"), signature.encode("latin-1")):
-            return (
-                f"{SIGNATURE_HEADER} does not match; the signed string must be "
-                f"'{method.upper()} {target.decode('ascii')}' + LF + timestamp + LF + access key"
-            )
-        return None
-
-    def _route(self, method: str, raw_path: bytes, query: bytes) -> _Response:
-        if method != "GET" or raw_path != _JOBS_PATH_BYTES:
-            shown = raw_path.decode("ascii", "backslashreplace")
-            return _gateway_error(
-                404, "300", "Not Found Exception", f"no route for {method} {shown}"
-            )
-        try:
-            return self._list_jobs(_parse_query(query))
-        except _BadParameter as exc:
-            return _bad_parameter(str(exc))
-
-    def _list_jobs(self, params: Mapping[str, str]) -> _Response:
-        name = params.get("name") or None
-        status = params.get("status")
-        if status is not None and status not in JOB_STATUSES:
-            raise _BadParameter(f"status must be one of {', '.join(JOB_STATUSES)}, not {status!r}")
-        page = _int_param(params, "page", 0, 0)
-        limit = _int_param(params, "limit", _DEFAULT_LIMIT, 1)
-        matching = self._view(name, status)
-        start = page * limit
-        items = matching[start : start + limit]
-        count = len(matching) if self.count_mode == "total" else len(items)
-        body = {"list": items, "count": count, "page": page, "limit": limit}
-        return _Response(200, _dumps(body))
-
-    def _view(self, name: str | None, status: str | None) -> list[dict[str, Any]]:
-        """The jobs matching the filters, in served order (cached for big lists)."""
-        jobs = self._jobs
-        version = jobs.version  # read before copying: a concurrent change shows next time
-        cached = self._sorted
-        if (
-            cached is None
-            or cached[0] is not jobs
-            or cached[1] != version
-            or len(jobs) <= _ALWAYS_FRESH
+        if isinstance(fault, DropConnection) or (
+            isinstance(fault, LostResponse) and fault.status is None
         ):
-            ordered = sorted(jobs, key=_order_key)
-            self._sorted = cached = (jobs, version, ordered)
-            self._views = {}
-        if name is None and status is None:
-            return cached[2]
-        key = (name, status)
-        view = self._views.get(key)
-        if view is None:
-            view = [
-                job
-                for job in cached[2]
-                if (status is None or job.get("status") == status)
-                and (name is None or _name_matches(job.get("name"), name))
-            ]
-            if len(self._views) >= 32:
-                self._views.clear()
-            self._views[key] = view
-        return view
+            await send_response(send, response, now, sent=0)
+        elif isinstance(fault, TruncatedBody):
+            await send_response(send, response, now, sent=int(len(response.body) * fault.fraction))
+        else:
+            await send_response(send, response, now)
 
-    @staticmethod
-    async def _send(
-        send: Send, response: _Response, now: float, *, sent: int | None = None
-    ) -> None:
-        """Send ``response``; with ``sent``, only that many body bytes and no end."""
-        headers = [
-            (b"content-type", response.content_type.encode("latin-1")),
-            (b"content-length", str(len(response.body)).encode("ascii")),
-            (b"date", formatdate(now, usegmt=True).encode("ascii")),
-            *response.headers,
-        ]
-        await send({"type": "http.response.start", "status": response.status, "headers": headers})
-        if sent is None:
-            await send({"type": "http.response.body", "body": response.body, "more_body": False})
-        elif sent:
-            await send(
-                {"type": "http.response.body", "body": response.body[:sent], "more_body": True}
+    def _respond(
+        self,
+        fault: Fault | None,
+        method: str,
+        raw_path: bytes,
+        query: bytes,
+        body: bytes | None,
+        headers: list[tuple[bytes, bytes]],
+        now: float,
+    ) -> Response:
+        """The response for a request, given the fault drawn for it."""
+        if isinstance(fault, Throttle | ServerFailure):
+            return fault_response(fault)  # the gateway refused: the service saw nothing
+        if isinstance(fault, DropConnection) and method in _WRITES:
+            # The connection breaks before the service sees the write: nothing is written.
+            # A response head must still be started for the server to close the connection.
+            return gateway_error(503, "500", "Endpoint Error", "The connection was lost.")
+        response = self._route(method, raw_path, query, body, headers, now)
+        if isinstance(fault, LostResponse) and fault.status is not None:
+            return fault_response(fault)
+        if isinstance(fault, MalformedBody):
+            broken = response.body[: len(response.body) // 2] if fault.body is None else fault.body
+            return Response(200, broken, content_type=fault.content_type)
+        return response
+
+    def _route(
+        self,
+        method: str,
+        raw_path: bytes,
+        query: bytes,
+        body: bytes | None,
+        headers: list[tuple[bytes, bytes]],
+        now: float,
+    ) -> Response:
+        found = resolve(method, raw_path)
+        if found is None:
+            return no_route(method, raw_path)
+        if body is None:
+            return too_large(MAX_BODY_BYTES)
+        handler, params = found
+        try:
+            call = Call(
+                method=method,
+                params=params,
+                query=parse_query(query),
+                body=json_body(body) if method in _WITH_BODY else NO_BODY,
+                store=self._store,
+                now=now,
+                g2=self._api_version == "G2",
+                count_mode=self.count_mode,
+                headers=tuple(headers),
             )
-        # An unfinished response: the server closes the connection when the app returns.
+            with self._store.lock:
+                return handler(call)
+        except ApiError as exc:
+            return exc.response

@@ -11,6 +11,7 @@ meets the same faults.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 from collections import Counter, deque
 from collections.abc import Iterable, Sequence
@@ -24,6 +25,7 @@ __all__ = [
     "Fault",
     "FaultPlan",
     "Latency",
+    "LostResponse",
     "MalformedBody",
     "ServerFailure",
     "Throttle",
@@ -135,7 +137,7 @@ class ServerFailure:
 class Latency:
     """Wait ``seconds`` before serving the request normally (a slow gateway or service).
 
-    Why: to exercise client timeouts and concurrency limits. Over a socket the server
+    Use it to exercise client timeouts and concurrency limits. Over a socket the server
     sleeps in its own loop; in process (``EmulatorApp.transport()``) the sleep runs on the
     caller's event loop, and the transport enforces the request's read timeout.
     """
@@ -193,11 +195,55 @@ class MalformedBody:
     content_type: str = "application/json"
 
 
+def _check_lost_status(
+    instance: LostResponse, attribute: attrs.Attribute[int | None], value: int | None
+) -> None:
+    if value is not None and not 500 <= value <= 599:
+        raise ValueError(f"status must be a 5xx status or None, not {value!r}")
+
+
+@attrs.frozen
+class LostResponse:
+    """Serve the request (a write takes effect), then lose the answer on the way back.
+
+    A client that writes (starts an execution, creates a job) and sees the call fail
+    cannot tell whether the write happened; this fault makes it happen, so that a client's
+    reconciliation ("did my start arrive?") can be tested. With ``status=None`` the
+    connection breaks after the response head, like :class:`DropConnection`
+    (:class:`httpx.RemoteProtocolError` on reading the body). With a 5xx ``status`` the
+    gateway answers that error instead (503/504 with its JSON body, other 5xx as an
+    HTML page), e.g. 504 Endpoint Timeout for a service that was merely slow.
+
+    The other faults on a write: :class:`Throttle`, :class:`ServerFailure` and
+    :class:`DropConnection` stop the request before the service sees it (nothing is
+    written); :class:`Latency`, :class:`TruncatedBody` and :class:`MalformedBody` let
+    it through (the write happens).
+    """
+
+    name: ClassVar[str] = "lost-response"
+
+    status: int | None = attrs.field(default=None, validator=_check_lost_status)
+
+
 #: Any fault the emulator can inject.
 Fault: TypeAlias = (
-    Throttle | ServerFailure | Latency | DropConnection | TruncatedBody | MalformedBody
+    Throttle
+    | ServerFailure
+    | Latency
+    | DropConnection
+    | TruncatedBody
+    | MalformedBody
+    | LostResponse
 )
-_FAULT_TYPES = (Throttle, ServerFailure, Latency, DropConnection, TruncatedBody, MalformedBody)
+_FAULT_TYPES = (
+    Throttle,
+    ServerFailure,
+    Latency,
+    DropConnection,
+    TruncatedBody,
+    MalformedBody,
+    LostResponse,
+)
 
 
 def _check_fault(value: object, *, allow_none: bool) -> None:
@@ -210,8 +256,8 @@ def _check_fault(value: object, *, allow_none: bool) -> None:
 class FaultPlan:
     """Decides, request by request, which fault (if any) the emulator injects.
 
-    Why: tests need failures at exact points ("the third page is throttled"), and
-    benchmarks need a reproducible mix. A plan first plays ``script`` in order (``None``
+    Tests get failures at exact points ("the third page is throttled"), and
+    benchmarks a reproducible mix. A plan first plays ``script`` in order (``None``
     in it means "serve this one normally"); after the script, each request gets a fault
     with probability ``rate``, the fault chosen from ``faults``, both drawn from a
     generator seeded with ``seed``. The same sequence of requests therefore meets the same
@@ -226,6 +272,8 @@ class FaultPlan:
         seed: int = 0,
         rate: float = 0.0,
         faults: Sequence[Fault] = (),
+        methods: Iterable[str] | None = None,
+        path: str | None = None,
     ) -> None:
         steps = tuple(script)
         for step in steps:
@@ -237,6 +285,10 @@ class FaultPlan:
             raise ValueError(f"rate must be in [0, 1], not {rate!r}")
         if rate > 0 and not choices:
             raise ValueError("a rate above 0 needs at least one fault to choose from")
+        if isinstance(methods, str):
+            raise TypeError("methods must be a collection of method names, not a str")
+        self._methods = None if methods is None else frozenset(m.upper() for m in methods)
+        self._path = None if path is None else re.compile(path)
         self._steps = steps
         self._seed = seed
         self._rate = rate
@@ -247,29 +299,56 @@ class FaultPlan:
         self.injected: Counter[str] = Counter()
 
     @classmethod
-    def script(cls, *faults: Fault | None) -> FaultPlan:
+    def script(
+        cls,
+        *faults: Fault | None,
+        methods: Iterable[str] | None = None,
+        path: str | None = None,
+    ) -> FaultPlan:
         """A plan that gives the next requests these faults in order, then serves normally.
 
         ``FaultPlan.script(Throttle(), None, DropConnection())``: the first request is
         throttled, the second served, the third dropped, all later ones served.
+        ``methods`` and ``path`` restrict the plan (see the class).
         """
-        return cls(faults)
+        return cls(faults, methods=methods, path=path)
 
     @classmethod
-    def random(cls, seed: int, rate: float, faults: Sequence[Fault]) -> FaultPlan:
+    def random(
+        cls,
+        seed: int,
+        rate: float,
+        faults: Sequence[Fault],
+        *,
+        methods: Iterable[str] | None = None,
+        path: str | None = None,
+    ) -> FaultPlan:
         """A plan that faults each request with probability ``rate``, seeded by ``seed``.
 
         The fault is chosen uniformly from ``faults`` (repeat one to weight it).
+        ``methods`` and ``path`` restrict the plan (see the class).
         """
-        return cls(seed=seed, rate=rate, faults=faults)
+        return cls(seed=seed, rate=rate, faults=faults, methods=methods, path=path)
 
     @property
     def remaining(self) -> int:
         """How many scripted steps are still to be played."""
         return len(self._script)
 
-    def next_fault(self) -> Fault | None:
-        """Decide the fault for the next request (``None``: serve it normally)."""
+    def applies_to(self, method: str, path: str) -> bool:
+        """Whether requests with this method and path are subject to the plan."""
+        if self._methods is not None and method.upper() not in self._methods:
+            return False
+        return self._path is None or self._path.search(path) is not None
+
+    def next_fault(self, method: str | None = None, path: str | None = None) -> Fault | None:
+        """Decide the fault for the next request (``None``: serve it normally).
+
+        With ``method`` and ``path``, a request outside the plan's filters gets ``None``
+        without using up a step of the script or a random draw.
+        """
+        if method is not None and path is not None and not self.applies_to(method, path):
+            return None
         with self._lock:
             fault: Fault | None
             if self._script:
@@ -292,5 +371,8 @@ class FaultPlan:
     def __repr__(self) -> str:
         return (
             f"FaultPlan(script={list(self._steps)!r}, seed={self._seed!r}, rate={self._rate!r}, "
-            f"faults={list(self._faults)!r})"
+            f"faults={list(self._faults)!r}"
+            + ("" if self._methods is None else f", methods={sorted(self._methods)!r}")
+            + ("" if self._path is None else f", path={self._path.pattern!r}")
+            + ")"
         )

@@ -153,14 +153,13 @@ def _flags(rng: Random, n: int, one_in: int, showcase: tuple[bool, ...]) -> list
 def make_jobs(n: int, *, seed: int = 0) -> list[dict[str, Any]]:
     """Return ``n`` realistic jobs as the API's JSON objects, newest first.
 
-    Why: tests and benchmarks need job lists that exercise everything a client must cope
-    with, reproducibly. For a given ``seed`` the result is always the same. Every job has
-    a unique 12-character alphanumeric ``jobId`` (``resourceId`` is the same value),
-    ``createdDate`` never increases along the list (ties happen and are broken by the
-    emulator on ``jobId``), and the first 21 jobs between them show every ``type``,
-    ``status`` and execution state, including never-run jobs both without the execution
-    fields and with them set to ``null``, disabled jobs, and the newer
-    ``maxConcurrentRuns`` field (about a quarter of all jobs carry it).
+    The jobs exercise everything a client must cope with, reproducibly: for a given ``seed``
+    the result is always the same. Every job has a unique 12-character alphanumeric
+    ``jobId`` (``resourceId`` is the same value), ``createdDate`` never increases along the
+    list (ties happen and are broken by the emulator on ``jobId``), and the first 21 jobs
+    between them show every ``type``, ``status`` and execution state, including never-run
+    jobs both without the execution fields and with them set to ``null``, disabled jobs, and
+    the newer ``maxConcurrentRuns`` field (about a quarter of all jobs carry it).
     """
     if not isinstance(n, int) or isinstance(n, bool):
         raise TypeError(f"n must be an int, not {type(n).__name__}")
@@ -176,16 +175,8 @@ def make_jobs(n: int, *, seed: int = 0) -> list[dict[str, Any]]:
             gc.enable()
 
 
-def _make_jobs(n: int, rng: Random) -> list[dict[str, Any]]:
-    ids = _job_ids(rng, n)
-    types = _column(rng, n, _TYPES, _SHOWCASE_TYPES)
-    statuses = _column(rng, n, _STATUSES, _SHOWCASE_STATUSES)
-    executions = _column(rng, n, _EXECUTIONS, _SHOWCASE_EXECUTIONS)
-    stems = _column(rng, n, _STEM_TABLE, _NAME_STEMS)
-    nulls = _flags(rng, n, 2, _SHOWCASE_NULLS)
-    disabled = _flags(rng, n, 32, _SHOWCASE_DISABLED)
-    concurrency = _flags(rng, n, 4, _SHOWCASE_CONCURRENCY)
-    runs = rng.randbytes(n)
+def _date_columns(rng: Random, n: int) -> tuple[list[str], list[str], list[str]]:
+    """Created, updated and last-execution dates of ``n`` jobs, newest first."""
     # Creation times step back by 0..255 s (2 min on average; 0 makes equal dates).
     # Times count seconds in the +09:00 frame, so day and second format directly.
     created = list(accumulate(rng.randbytes(n), sub, initial=_NEWEST_LOCAL))[1:]
@@ -196,7 +187,20 @@ def _make_jobs(n: int, rng: Random) -> list[dict[str, Any]]:
     executed = [
         max(c, u - (b & 63)) for c, u, b in zip(created, updated, rng.randbytes(n), strict=True)
     ]
-    created_s, updated_s, executed_s = (_dates(times) for times in (created, updated, executed))
+    return _dates(created), _dates(updated), _dates(executed)
+
+
+def _make_jobs(n: int, rng: Random) -> list[dict[str, Any]]:
+    ids = _job_ids(rng, n)
+    types = _column(rng, n, _TYPES, _SHOWCASE_TYPES)
+    statuses = _column(rng, n, _STATUSES, _SHOWCASE_STATUSES)
+    executions = _column(rng, n, _EXECUTIONS, _SHOWCASE_EXECUTIONS)
+    stems = _column(rng, n, _STEM_TABLE, _NAME_STEMS)
+    nulls = _flags(rng, n, 2, _SHOWCASE_NULLS)
+    disabled = _flags(rng, n, 32, _SHOWCASE_DISABLED)
+    concurrency = _flags(rng, n, 4, _SHOWCASE_CONCURRENCY)
+    runs = rng.randbytes(n)
+    created_s, updated_s, executed_s = _date_columns(rng, n)
     spaced = rng.randbytes(n)
     jobs: list[dict[str, Any]] = []
     append = jobs.append

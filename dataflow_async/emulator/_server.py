@@ -167,8 +167,8 @@ def run_emulator(
 ) -> Iterator[RunningEmulator]:
     """Serve an emulator on ``host``:``port`` for the length of a ``with`` block.
 
-    Why: end-to-end tests and benchmarks need a real socket (real connection handling,
-    real broken connections) in two lines::
+    For end-to-end tests and benchmarks that need a real socket (real connection
+    handling, real broken connections), in two lines::
 
         with run_emulator(jobs=2000) as emu:
             auth = NcpSignatureAuth(emu.credentials)
@@ -256,7 +256,7 @@ def serve_forever(
 ) -> None:
     """Serve ``app`` in the calling thread until SIGINT (Ctrl-C) or SIGTERM.
 
-    Why: the command line's ``serve`` needs a blocking server that stops cleanly. Once it
+    A blocking server that stops cleanly (the command line serves with it). Once it
     accepts connections, ``ready`` (if given) receives the base URL, e.g. to print it
     (``port=0`` picks a free port). On SIGINT or SIGTERM, requests in flight get one
     second to finish, and the function returns normally (no ``KeyboardInterrupt``).

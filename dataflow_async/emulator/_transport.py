@@ -15,7 +15,8 @@ from collections.abc import AsyncIterator
 import attrs
 import httpx
 
-from ._app import EmulatorApp, Message, Receive, Scope, Send
+from ._app import EmulatorApp
+from ._asgi import Message, Receive, Scope, Send
 
 __all__ = ["InProcessTransport"]
 
@@ -46,7 +47,7 @@ class _BrokenStream(httpx.AsyncByteStream):
 class InProcessTransport(httpx.AsyncBaseTransport):
     """An httpx transport that calls an :class:`EmulatorApp` in process.
 
-    Why: unit tests without a socket that still meet real failure types. A response left
+    For unit tests without a socket that still meet real failure types. A response left
     unfinished by the app (a dropped connection or truncated body) raises
     :class:`httpx.RemoteProtocolError` when its body is read, with httpx's own message;
     the request's read timeout bounds the wait for the response head

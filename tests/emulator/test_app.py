@@ -395,9 +395,14 @@ async def test_socket_clock_skew_makes_a_correct_client_fail(emu: RunningEmulato
         ("GET", "/api/v1/jobs/"),
         ("GET", "/api/v2/jobs"),
         ("GET", "/"),
-        ("POST", JOBS_PATH),
+        ("PATCH", JOBS_PATH),
         ("DELETE", JOBS_PATH),
         ("PUT", JOBS_PATH),
+        ("GET", "/api/v1/jobs/verify"),
+        ("POST", "/api/v1/jobs/abc"),
+        ("DELETE", "/api/v1/stats/executions"),
+        ("GET", "/api/v1/stats/execution_times"),
+        ("GET", "/api/v1/triggers/abc/executions"),
     ],
 )
 async def test_unknown_route_is_the_gateways_404(app: EmulatorApp, method: str, path: str) -> None:
@@ -421,7 +426,7 @@ async def test_unknown_route_is_the_gateways_404(app: EmulatorApp, method: str, 
 
 
 async def test_socket_unknown_route_is_404(socket_client: httpx.AsyncClient) -> None:
-    response = await socket_client.get("/api/v1/workflows")
+    response = await socket_client.get("/api/v1/workflow")
     assert response.status_code == 404
     assert response.json()["error"]["errorCode"] == "300"
 
@@ -459,9 +464,14 @@ async def test_bad_parameter_is_400(app: EmulatorApp, query: str, mentions: str)
     assert response.status_code == 400
     assert response.headers["content-type"] == "application/json"
     body = response.json()
-    assert body.keys() == {"errorType", "detail"}
+    assert body.keys() == {"errorType", "detail", "error"}
     assert body["errorType"] == "bad-parameter"
     assert mentions.lower() in body["detail"].lower()
+    assert body["error"] == {
+        "errorCode": "bad-parameter",
+        "message": body["detail"],
+        "details": body["detail"],
+    }
 
 
 @pytest.mark.parametrize(
