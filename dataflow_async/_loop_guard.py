@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import weakref
+from typing import Any
 
 import httpx
 
@@ -76,6 +77,23 @@ def drop_connections(transport: httpx.AsyncHTTPTransport | None) -> None:
         return
     for connection in connections:
         with contextlib.suppress(Exception):
-            stream = connection._connection._network_stream  # type: ignore[attr-defined]
-            sock = stream.get_extra_info("socket")
-            getattr(sock, "_sock", sock).close()
+            _close_stream(connection._connection._network_stream)  # type: ignore[attr-defined]
+
+
+def _close_stream(stream: Any) -> None:
+    """Tear down the asyncio transport under an httpcore stream, synchronously.
+
+    On a closed loop, ``transport.abort()`` cannot schedule the final close, so that
+    last step (closing the socket, dropping the protocol) is run here directly. On a
+    loop that is still open, ``abort()`` leaves it to that loop, as usual.
+    """
+    transport = getattr(getattr(stream, "_stream", None), "_transport", None)
+    if not isinstance(transport, asyncio.Transport):
+        sock = stream.get_extra_info("socket")
+        getattr(sock, "_sock", sock).close()
+        return
+    loop = getattr(transport, "_loop", None)
+    with contextlib.suppress(RuntimeError):  # "Event loop is closed"
+        transport.abort()
+    if loop is not None and loop.is_closed() and getattr(transport, "_sock", None) is not None:
+        transport._call_connection_lost(None)  # type: ignore[attr-defined]

@@ -81,7 +81,10 @@ def status_error(response: httpx.Response, *, now: float | None = None) -> APISt
             error_code = _text(body.get("errorType"))
             message = _text(body.get("message")) or _text(body.get("detail")) or message
             details = _text(body.get("detail"))
-    retry_after = parse_retry_after(response.headers, time.time() if now is None else now)
+    try:
+        retry_after = parse_retry_after(response.headers, time.time() if now is None else now)
+    except (OverflowError, ValueError, TypeError):  # a date past year 9999
+        retry_after = None
     kind = _kind(status, error_code)
     return kind(status, error_code, message, details, response, body=body, retry_after=retry_after)
 
