@@ -70,11 +70,11 @@ async def test_signature_auth_alone_keeps_its_headers_off_another_origin(
     credentials: Credentials,
 ) -> None:
     async with RawServer(ok) as elsewhere:
-        async with RawServer(redirect_to(elsewhere.url + "/steal")) as origin:
-            auth = NcpSignatureAuth(credentials)
-            async with httpx.AsyncClient(auth=auth, follow_redirects=True) as http:
-                with pytest.raises(UnexpectedResponseError, match="another origin"):
-                    await http.get(origin.url + "/api/v1/jobs")
+        origin = RawServer(redirect_to(elsewhere.url + "/steal"))
+        auth = NcpSignatureAuth(credentials)
+        async with origin, httpx.AsyncClient(auth=auth, follow_redirects=True) as http:
+            with pytest.raises(UnexpectedResponseError, match="another origin"):
+                await http.get(origin.url + "/api/v1/jobs")
     assert elsewhere.heads == []  # not one header byte reached the other origin
 
 
@@ -86,7 +86,8 @@ async def test_signature_auth_alone_in_a_sync_client_keeps_its_headers_off_anoth
             http.get(url)
 
     async with RawServer(ok) as elsewhere:
-        async with RawServer(redirect_to(elsewhere.url + "/steal")) as origin:
+        origin = RawServer(redirect_to(elsewhere.url + "/steal"))
+        async with origin:
             with pytest.raises(UnexpectedResponseError, match="another origin"):
                 await asyncio.to_thread(fetch, origin.url + "/api/v1/jobs")
     assert elsewhere.heads == []
