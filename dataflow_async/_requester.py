@@ -25,11 +25,17 @@ from ._errors import (
     QuotaExceededError,
     RateLimitError,
     RequestNotSentError,
-    UnexpectedResponseError,
 )
 from ._logging import logger
 from ._retry import RetryBudget, RetryPolicy
-from ._status import decode_json, safe_headers, status_error
+from ._status import (
+    decode_json,
+    redirect_error,
+    refused,
+    safe_headers,
+    status_error,
+    timeout_message,
+)
 
 __all__ = ["Requester", "decode_json", "safe_headers", "status_error"]
 
@@ -155,15 +161,7 @@ class Requester:
             delay = self._next_delay(error, call) if error is outcome and retry else None
             if delay is None:
                 raise error
-            logger.info(
-                "retrying %s %s in %.3f s (retry %d of %d): %s",
-                method,
-                path,
-                delay,
-                call.retries + 1,
-                self.retry.max_retries,
-                _reason(outcome),
-            )
+            call.log_retry(delay, outcome)
             await self.retry.sleep(delay)
             call.retries += 1
 
@@ -226,9 +224,9 @@ class Requester:
                 why = f"the attempt took longer than {total:g} s in total"
             return APITimeoutError(f"timed out {after}: {why}", request=request), written[0]
         except httpx.TimeoutException as exc:
-            return APITimeoutError(_timeout_message(exc, limit), request=request), written[0]
+            return APITimeoutError(timeout_message(exc, limit), request=request), written[0]
         except httpx.LocalProtocolError:
-            raise RequestNotSentError(_refused(request)) from None
+            raise RequestNotSentError(refused(request)) from None
         except httpx.UnsupportedProtocol:
             raise
         except httpx.RequestError as exc:
@@ -237,7 +235,7 @@ class Requester:
             message = f"connection failed ({type(exc).__name__}: {exc})"
             return APIConnectionError(message, request=request), written[0]
         if response.is_redirect or 300 <= response.status_code < 400:
-            raise _redirect_error(response)
+            raise redirect_error(response)
         if response.is_success:
             return response, written[0]
         return status_error(response), written[0]
@@ -323,6 +321,17 @@ class _Call:
         self.skew_repaired = False
         self.ambiguous = False
 
+    def log_retry(self, delay: float, error: Exception) -> None:
+        logger.info(
+            "retrying %s %s in %.3f s (retry %d of %d): %s",
+            self.method,
+            self.path,
+            delay,
+            self.retries + 1,
+            self.policy.max_retries,
+            _reason(error),
+        )
+
     def start_attempt(self) -> float | None:
         """Count an attempt; the seconds left before the deadline (``None``: no deadline)."""
         self.attempt += 1
@@ -373,45 +382,6 @@ def _request(error: DataFlowError) -> httpx.Request | None:
         return error.request
     response = error.response if isinstance(error, APIStatusError) else None
     return response.request if response is not None else None
-
-
-def _redirect_error(response: httpx.Response) -> UnexpectedResponseError:
-    request = response.request
-    location = _printable(response.headers.get("location", "(no Location)"))[:300]
-    return UnexpectedResponseError(
-        f"{request.method} {request.url.path} was answered with a redirect "
-        f"(HTTP {response.status_code}) to {location}; redirects are not followed, so that "
-        "signed requests never go anywhere but base_url",
-        response=response,
-    )
-
-
-def _refused(request: httpx.Request) -> str:
-    """What httpx refused to write, naming headers but never their values."""
-    bad = [
-        name.decode("ascii", "replace")
-        for name, value in request.headers.raw
-        if any((byte < 0x20 and byte != 0x09) or byte == 0x7F for byte in value)
-    ]
-    which = f"the value of {', '.join(bad)}" if bad else "the request"
-    return (
-        f"{request.method} {request.url.path} was not sent: {which} has a character HTTP "
-        "forbids (a control character); check the credentials and headers"
-    )
-
-
-def _timeout_message(exc: httpx.TimeoutException, limit: httpx.Timeout) -> str:
-    if isinstance(exc, httpx.ConnectTimeout):
-        return f"timed out connecting (no connection within {limit.connect} s)"
-    if isinstance(exc, httpx.PoolTimeout):
-        return f"timed out waiting {limit.pool} s for a free connection in the pool"
-    if isinstance(exc, httpx.WriteTimeout):
-        return f"timed out after connecting, while sending the request ({limit.write} s)"
-    return f"timed out after connecting: the server sent nothing for {limit.read} s"
-
-
-def _printable(text: str) -> str:
-    return "".join(c if c.isprintable() else "?" for c in text)
 
 
 def _longest(limit: httpx.Timeout) -> float:

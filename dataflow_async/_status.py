@@ -22,7 +22,16 @@ from ._errors import (
 from ._json import JSONDecodeError, loads
 from ._retry import parse_retry_after
 
-__all__ = ["decode_json", "excerpt", "safe_headers", "status_error", "summary"]
+__all__ = [
+    "decode_json",
+    "excerpt",
+    "redirect_error",
+    "refused",
+    "safe_headers",
+    "status_error",
+    "summary",
+    "timeout_message",
+]
 
 _EXCERPT = 200
 _SUMMARY = 120
@@ -125,3 +134,42 @@ def decode_json(response: httpx.Response) -> Any:
 def safe_headers(headers: httpx.Headers) -> dict[str, str]:
     """Only the headers on the allowlist: nothing that could carry a key or signature."""
     return {name: value for name, value in headers.items() if name in LOGGED_HEADERS}
+
+
+def redirect_error(response: httpx.Response) -> UnexpectedResponseError:
+    request = response.request
+    location = printable(response.headers.get("location", "(no Location)"))[:300]
+    return UnexpectedResponseError(
+        f"{request.method} {request.url.path} was answered with a redirect "
+        f"(HTTP {response.status_code}) to {location}; redirects are not followed, so that "
+        "signed requests never go anywhere but base_url",
+        response=response,
+    )
+
+
+def refused(request: httpx.Request) -> str:
+    """What httpx refused to write, naming headers but never their values."""
+    bad = [
+        name.decode("ascii", "replace")
+        for name, value in request.headers.raw
+        if any((byte < 0x20 and byte != 0x09) or byte == 0x7F for byte in value)
+    ]
+    which = f"the value of {', '.join(bad)}" if bad else "the request"
+    return (
+        f"{request.method} {request.url.path} was not sent: {which} has a character HTTP "
+        "forbids (a control character); check the credentials and headers"
+    )
+
+
+def timeout_message(exc: httpx.TimeoutException, limit: httpx.Timeout) -> str:
+    if isinstance(exc, httpx.ConnectTimeout):
+        return f"timed out connecting (no connection within {limit.connect} s)"
+    if isinstance(exc, httpx.PoolTimeout):
+        return f"timed out waiting {limit.pool} s for a free connection in the pool"
+    if isinstance(exc, httpx.WriteTimeout):
+        return f"timed out after connecting, while sending the request ({limit.write} s)"
+    return f"timed out after connecting: the server sent nothing for {limit.read} s"
+
+
+def printable(text: str) -> str:
+    return "".join(c if c.isprintable() else "?" for c in text)
