@@ -52,8 +52,9 @@ class DataFlowClient(AsyncClosing):
 
     ``max_response_bytes`` caps each response body, counted after decompression
     (8 MiB by default; the largest 1000-job page is about 1.1 MB): a longer body raises
-    `ResponseTooLargeError`. Each attempt lasts at most twice the longest of the
-    timeout's values in total, however slowly the server trickles its answer.
+    `ResponseTooLargeError`. From its first byte written, an attempt lasts at most twice
+    the longest of the connect, read and write timeouts, however slowly the server
+    trickles its answer.
 
     A client belongs to the event loop that first uses it: from another loop it
     raises `EventLoopMismatchError`; after `aclose()`, `ClientClosedError`. Redirects
