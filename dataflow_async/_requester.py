@@ -42,7 +42,8 @@ __all__ = ["Requester", "decode_json", "safe_headers", "status_error"]
 _HEADERS = {"Accept": "application/json", "Accept-Encoding": "gzip, deflate"}
 METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
 ATTEMPT_FACTOR = 2.0
-"""One attempt may last at most this many times the longest of the timeout's values."""
+"""From its first byte written, an exchange lasts at most this many times the longest of
+the connect, read and write timeouts, however slowly the server answers."""
 DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024
 """8 MiB of decoded body. A 1000-job page of the emulator's longest jobs is 0.38 MB;
 with every name at the 100-character maximum, escaped as ``\\uXXXX``, about 0.93 MB."""
@@ -200,13 +201,10 @@ class Requester:
         the request started to be written."""
         auth = self.auth if self.auth is not None else httpx.USE_CLIENT_DEFAULT
         transport = self._httpx_transport
-        written = [False]
-        total = ATTEMPT_FACTOR * _longest(limit)
-        bound: float | None = total if remaining is None else min(total, remaining)
-        if bound == float("inf"):
-            bound = None
+        clock = _AttemptClock(limit, remaining)
         try:
-            async with asyncio.timeout(bound):
+            async with asyncio.timeout_at(clock.start()) as timer:
+                clock.timer = timer
                 response = await _cancel_safe.send(
                     self.http_client,
                     request,
@@ -214,17 +212,12 @@ class Requester:
                     pool=transport._pool if transport is not None else None,
                     max_bytes=self.max_response_bytes,
                     on_sent=on_sent,
-                    on_written=lambda: written.__setitem__(0, True),
+                    on_written=clock.mark_written,
                 )
         except TimeoutError:
-            after = "after connecting" if written[0] else "before the request was sent"
-            if remaining is not None and remaining <= total:
-                why = "the call's deadline ran out during the request"
-            else:
-                why = f"the attempt took longer than {total:g} s in total"
-            return APITimeoutError(f"timed out {after}: {why}", request=request), written[0]
+            return APITimeoutError(clock.reason(), request=request), clock.written
         except httpx.TimeoutException as exc:
-            return APITimeoutError(timeout_message(exc, limit), request=request), written[0]
+            return APITimeoutError(timeout_message(exc, limit), request=request), clock.written
         except httpx.LocalProtocolError:
             raise RequestNotSentError(refused(request)) from None
         except httpx.UnsupportedProtocol:
@@ -233,12 +226,12 @@ class Requester:
             # Transport errors, and a body that cannot be decoded (a broken gzip stream):
             # both are a response that did not arrive whole.
             message = f"connection failed ({type(exc).__name__}: {exc})"
-            return APIConnectionError(message, request=request), written[0]
+            return APIConnectionError(message, request=request), clock.written
         if response.is_redirect or 300 <= response.status_code < 400:
             raise redirect_error(response)
         if response.is_success:
-            return response, written[0]
-        return status_error(response), written[0]
+            return response, clock.written
+        return status_error(response), clock.written
 
     @functools.cached_property
     def _httpx_transport(self) -> httpx.AsyncHTTPTransport | None:
@@ -384,9 +377,54 @@ def _request(error: DataFlowError) -> httpx.Request | None:
     return response.request if response is not None else None
 
 
-def _longest(limit: httpx.Timeout) -> float:
-    values = [v for v in (limit.connect, limit.read, limit.write, limit.pool) if v is not None]
-    return max(values) if values else float("inf")
+class _AttemptClock:
+    """The total time of one attempt. Waiting for a pool slot and connecting are bounded
+    by their own timeouts; from the first byte of the request written, the exchange has
+    ``ATTEMPT_FACTOR`` times the longest of the connect/read/write timeouts, in total."""
+
+    def __init__(self, limit: httpx.Timeout, remaining: float | None) -> None:
+        self.loop = asyncio.get_running_loop()
+        values = [v for v in (limit.connect, limit.read, limit.write) if v is not None]
+        self.total = ATTEMPT_FACTOR * max(values) if len(values) == 3 else None
+        before = None if limit.pool is None or limit.connect is None else limit.pool + limit.connect
+        self.before = before
+        self.deadline_at = None if remaining is None else self.loop.time() + remaining
+        self.written = False
+        self.timer: asyncio.Timeout | None = None
+        self.when: float | None = None
+
+    def start(self) -> float | None:
+        """When the attempt times out, before anything is written (loop time)."""
+        own = None
+        if self.total is not None and self.before is not None:
+            own = self.loop.time() + self.before + self.total
+        self.when = _earliest(own, self.deadline_at)
+        return self.when
+
+    def mark_written(self) -> None:
+        """The request starts to be written: from now, ``total`` seconds at most."""
+        self.written = True
+        timer = self.timer
+        if timer is None or timer.expired() or self.total is None:
+            return
+        self.when = _earliest(self.loop.time() + self.total, self.deadline_at)
+        timer.reschedule(self.when)
+
+    def reason(self) -> str:
+        if self.deadline_at is not None and self.when == self.deadline_at:
+            why = "the call's deadline ran out during the request"
+        elif self.written:
+            why = f"the exchange took longer than {self.total:g} s in total"
+        else:
+            why = "no connection was ready in time"
+        after = "after connecting" if self.written else "before the request was sent"
+        return f"timed out {after}: {why}"
+
+
+def _earliest(a: float | None, b: float | None) -> float | None:
+    if a is None or b is None:
+        return b if a is None else a
+    return min(a, b)
 
 
 def _shrink_all(limit: httpx.Timeout, remaining: float | None) -> httpx.Timeout:
