@@ -279,3 +279,40 @@ async def test_an_error_body_past_the_cap_is_bounded_too(credentials: Credential
         async with client, asyncio.timeout(5):
             with pytest.raises(ResponseTooLargeError):
                 await client.list_jobs()
+
+
+# Nothing left checked out ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("failure", ["too-large", "trickle", "redirect"])
+async def test_a_one_connection_pool_still_serves_after_each_hostile_answer(
+    credentials: Credentials, failure: str
+) -> None:
+    bad = {
+        "too-large": endless_chunks,
+        "trickle": slow_body(0.02),
+        "redirect": redirect_to("http://127.0.0.1:9/x"),
+    }[failure]
+    answers = [bad, ok]
+
+    async def respond(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter, head: bytes
+    ) -> None:
+        await answers.pop(0)(reader, writer, head)
+
+    async with RawServer(respond) as server:
+        http = httpx.AsyncClient(limits=httpx.Limits(max_connections=1), timeout=0.15)
+        client = DataFlowClient(
+            credentials,
+            base_url=server.url,
+            http_client=http,
+            retry=NO_RETRY,
+            max_response_bytes=100_000,
+        )
+        async with http, client, asyncio.timeout(5):
+            with pytest.raises((ResponseTooLargeError, APITimeoutError, UnexpectedResponseError)):
+                await client.list_jobs()
+            pool = http._transport._pool  # type: ignore[attr-defined]
+            assert pool._requests == []
+            page = await client.list_jobs()
+    assert page.jobs == ()
