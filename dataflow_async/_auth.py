@@ -6,11 +6,13 @@ import base64
 import hashlib
 import hmac
 import time
-from collections.abc import Callable, Generator
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
+from typing import Any
 
 import httpx
 
 from ._credentials import Credentials
+from ._errors import UnexpectedResponseError
 
 __all__ = ["NcpSignatureAuth", "sign_v2"]
 
@@ -36,10 +38,13 @@ def sign_v2(secret_key: str, method: str, uri: bytes | str, timestamp: str, acce
 class NcpSignatureAuth(httpx.Auth):
     """Signs every request sent through an httpx client (sync or async).
 
-    Each send is signed anew with a fresh timestamp, so retries and redirects carry
-    a valid signature. ``clock`` returns seconds since the epoch (``time.time`` by
-    default); ``clock_offset`` (seconds) is added to it, to correct a local clock
-    that is known to be off from the gateway's.
+    Each send is signed anew with a fresh timestamp. A redirect is not a new send:
+    httpx copies the signed headers onto the redirected request, so, with httpx's own
+    transports, a request signed for one origin (scheme, host, port) is stopped before
+    its headers are written anywhere else (`UnexpectedResponseError`). ``clock``
+    returns seconds since the epoch (``time.time`` by default); ``clock_offset``
+    (seconds) is added to it, to correct a local clock that is known to be off from
+    the gateway's.
     """
 
     requires_request_body = False
@@ -93,6 +98,86 @@ class NcpSignatureAuth(httpx.Auth):
         headers[SIGNATURE_HEADER] = base64.b64encode(digest).decode("ascii")
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        """Sign the request and send it (serves both the sync and the async flow)."""
+        """Sign the request and send it."""
         self.sign(request)
         yield request
+
+    def sync_auth_flow(
+        self, request: httpx.Request
+    ) -> Generator[httpx.Request, httpx.Response, None]:
+        """Sign the request, keep its signature to its origin, and send it."""
+        self.sign(request)
+        _OriginGuard.install(request, asynchronous=False)
+        yield request
+
+    async def async_auth_flow(
+        self, request: httpx.Request
+    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        """Sign the request, keep its signature to its origin, and send it."""
+        self.sign(request)
+        _OriginGuard.install(request, asynchronous=True)
+        yield request
+
+
+class _OriginGuard:
+    """An httpcore ``trace`` hook that refuses to write the signed headers to another origin.
+
+    httpx follows redirects inside one step of the auth flow, copying every header but
+    ``Authorization`` and sharing the request's extensions (the trace hook included)
+    with the redirected request; the trace hook is the one place that sees that request
+    before its headers are written. Another ``trace`` hook already set is still called.
+    """
+
+    __slots__ = ("inner", "origin")
+
+    def __init__(self, origin: tuple[bytes, bytes, int | None], inner: Any) -> None:
+        self.origin = origin
+        self.inner = inner
+
+    @classmethod
+    def install(cls, request: httpx.Request, *, asynchronous: bool) -> None:
+        url = request.url
+        inner = request.extensions.get("trace")
+        if isinstance(inner, _OriginGuard | _AsyncOriginGuard):
+            inner = inner.inner
+        origin = (url.raw_scheme, url.raw_host, url.port)
+        guard = (_AsyncOriginGuard if asynchronous else cls)(origin, inner)
+        request.extensions = {**request.extensions, "trace": guard}
+
+    def check(self, event: str, info: Any) -> None:
+        if not event.endswith("send_request_headers.started"):
+            return
+        target = getattr(info.get("request"), "url", None)
+        if target is None:
+            return
+        origin = (target.scheme, target.host, target.port)
+        if _default_port(origin) != _default_port(self.origin):
+            where = b"%s://%s" % (target.scheme, target.host)
+            raise UnexpectedResponseError(
+                "a redirect led to another origin "
+                f"({where.decode('ascii', 'replace')}); the signed request was not sent "
+                "there (NCP signature headers never leave the origin they were signed for)"
+            )
+
+    def __call__(self, event: str, info: Any) -> None:
+        self.check(event, info)
+        if self.inner is not None:
+            self.inner(event, info)
+
+
+class _AsyncOriginGuard(_OriginGuard):
+    __slots__ = ()
+
+    async def __call__(self, event: str, info: Any) -> None:  # type: ignore[override]
+        self.check(event, info)
+        if self.inner is not None:
+            result: Awaitable[None] = self.inner(event, info)
+            await result
+
+
+_PORTS = {b"http": 80, b"https": 443}
+
+
+def _default_port(origin: tuple[bytes, bytes, int | None]) -> tuple[bytes, bytes, int | None]:
+    scheme, host, port = origin
+    return scheme.lower(), host.lower(), port if port is not None else _PORTS.get(scheme.lower())

@@ -14,10 +14,11 @@ from ._converter import paused_gc, structure_jobs
 from ._credentials import Credentials
 from ._errors import UnexpectedResponseError
 from ._lifecycle import AsyncClosing
+from ._loop_guard import drop_connections
 from ._models import Job, JobPage, JobStatus
 from ._pagination import AsyncPager, FetchPage, WalkStats, walk_jobs, walk_pages
+from ._requester import DEFAULT_MAX_RESPONSE_BYTES, Requester, decode_json
 from ._retry import RetryPolicy
-from ._transport import Transport, decode_json
 from ._version import __version__
 
 __all__ = ["DEFAULT_BASE_URL", "DEFAULT_TIMEOUT", "ENDPOINT_ENV_VAR", "DataFlowClient"]
@@ -48,6 +49,16 @@ class DataFlowClient(AsyncClosing):
 
     ``max_retries`` is a shorthand for ``retry=RetryPolicy(max_retries=...)``; pass one
     or the other.
+
+    ``max_response_bytes`` caps each response body, counted after decompression
+    (8 MiB by default; the largest 1000-job page is about 1.1 MB): a longer body raises
+    `ResponseTooLargeError`. From its first byte written, an attempt lasts at most twice
+    the longest of the connect, read and write timeouts, however slowly the server
+    trickles its answer.
+
+    A client belongs to the event loop that first uses it: from another loop it
+    raises `EventLoopMismatchError`; after `aclose()`, `ClientClosedError`. Redirects
+    are never followed (a 3xx is an `UnexpectedResponseError` naming its Location).
     """
 
     def __init__(
@@ -60,6 +71,7 @@ class DataFlowClient(AsyncClosing):
         retry: RetryPolicy | None = None,
         http_client: httpx.AsyncClient | None = None,
         profile: str | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         if credentials is not None and not isinstance(credentials, Credentials):
             raise TypeError(
@@ -69,6 +81,7 @@ class DataFlowClient(AsyncClosing):
             raise TypeError(
                 f"http_client must be an httpx.AsyncClient, not {type(http_client).__name__}"
             )
+        _check_int("max_response_bytes", max_response_bytes, minimum=1)
         if retry is not None and max_retries is not None:
             raise ValueError("pass max_retries or retry, not both")
         if retry is None:
@@ -78,7 +91,7 @@ class DataFlowClient(AsyncClosing):
         if base_url is None:
             given = str(http_client.base_url) if http_client and http_client.base_url else None
             base_url = given or os.environ.get(ENDPOINT_ENV_VAR) or DEFAULT_BASE_URL
-        self.base_url = _check_base_url(base_url)
+        checked_base_url = _check_base_url(base_url)
         auth: httpx.Auth | None = None
         client_signs = http_client is not None and http_client.auth is not None
         if credentials is None and (profile is not None or not client_signs):
@@ -94,22 +107,54 @@ class DataFlowClient(AsyncClosing):
                 headers={"User-Agent": f"dataflow-async/{__version__}"},
             )
         self.http_client = http_client
-        self._transport = Transport(
-            http_client, base_url=self.base_url, auth=auth, timeout=request_timeout, retry=retry
+        self._requester = Requester(
+            http_client,
+            base_url=checked_base_url,
+            auth=auth,
+            timeout=request_timeout,
+            retry=retry,
+            max_response_bytes=max_response_bytes,
         )
+
+    @property
+    def base_url(self) -> str:
+        """The endpoint requests go to. Assigning it (an absolute http(s) URL, checked
+        like the constructor's argument) sends later requests there."""
+        return self._requester.base_url
+
+    @base_url.setter
+    def base_url(self, value: str) -> None:
+        self._requester.base_url = _check_base_url(value)
 
     @property
     def retry(self) -> RetryPolicy:
         """The retry policy in force."""
-        return self._transport.retry
+        return self._requester.retry
+
+    @property
+    def max_response_bytes(self) -> int:
+        """The cap on one response body, in decoded bytes."""
+        return self._requester.max_response_bytes
 
     def __repr__(self) -> str:
-        return f"DataFlowClient(base_url={self.base_url!r}, credentials={self.credentials!r})"
+        return (
+            f"DataFlowClient(base_url={_masked_url(self.base_url)!r}, "
+            f"credentials={self.credentials!r})"
+        )
 
     async def aclose(self) -> None:
-        """Close the http client if this client created it; a given one is left open."""
-        if self._owns_http_client:
-            await self.http_client.aclose()
+        """Close the http client if this client created it; a given one is left open.
+
+        Later calls raise `ClientClosedError`. Closing twice is harmless; closing from
+        another event loop than the client's own closes its sockets directly.
+        """
+        requester = self._requester
+        requester.guard.closed = True
+        if not self._owns_http_client:
+            return
+        if requester.guard.foreign():
+            drop_connections(requester._httpx_transport)
+        await self.http_client.aclose()
 
     async def list_jobs(
         self,
@@ -198,7 +243,7 @@ class DataFlowClient(AsyncClosing):
         async def fetch(
             number: int, limit: int, on_sent: Callable[[], None] | None
         ) -> Callable[[], JobPage]:
-            response = await self._transport.get(
+            response = await self._requester.get(
                 JOBS_PATH, {**filters, "page": number, "limit": limit}, on_sent=on_sent
             )
             return functools.partial(_job_page, response, number, limit)
@@ -289,3 +334,11 @@ def _check_base_url(base_url: str) -> str:
     if url.query or url.fragment:
         raise ValueError(f"base_url must not have a query or fragment, got {base_url!r}")
     return str(url).rstrip("/")
+
+
+def _masked_url(url: str) -> str:
+    """``url`` with any user name and password replaced by ``***``."""
+    parsed = httpx.URL(url)
+    if not parsed.userinfo:
+        return url
+    return str(parsed.copy_with(username="***", password=None))

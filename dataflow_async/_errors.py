@@ -10,15 +10,20 @@ __all__ = [
     "APIConnectionError",
     "APIStatusError",
     "APITimeoutError",
+    "AmbiguousWriteError",
     "AuthenticationError",
     "BadRequestError",
+    "ClientClosedError",
     "DataFlowError",
+    "EventLoopMismatchError",
     "MissingCredentialsError",
     "NotFoundError",
     "PaginationError",
     "PermissionDeniedError",
     "QuotaExceededError",
     "RateLimitError",
+    "RequestNotSentError",
+    "ResponseTooLargeError",
     "ServerError",
     "UnexpectedResponseError",
 ]
@@ -128,3 +133,59 @@ class QuotaExceededError(RateLimitError):
 
 class ServerError(APIStatusError):
     """HTTP 5xx: the service or the gateway failed."""
+
+
+class AmbiguousWriteError(APIConnectionError):
+    """A write (POST) failed after the request was sent: it may or may not have happened.
+
+    It is not retried, since repeating it could do it twice. ``method`` and ``path``
+    name the request; ``cause`` is the failure seen (a timeout, a reset, a 502/503/504).
+    Check the resource's state before trying again.
+    """
+
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        cause: DataFlowError,
+        *,
+        request: httpx.Request | None = None,
+    ) -> None:
+        super().__init__(
+            f"{method} {path} may or may not have happened: the request was sent, then {cause}",
+            request=request,
+        )
+        self.method = method
+        self.path = path
+        self.cause = cause
+
+
+class ResponseTooLargeError(DataFlowError):
+    """A response body grew past the client's ``max_response_bytes`` (after decoding).
+
+    Reading stopped there and the connection was closed. ``limit`` is the cap in bytes.
+    """
+
+    def __init__(self, message: str, *, limit: int, request: httpx.Request | None = None) -> None:
+        super().__init__(message)
+        self.limit = limit
+        self.request = request
+
+
+class RequestNotSentError(DataFlowError):
+    """The request could not be written (a header value HTTP forbids): nothing was sent.
+
+    It is never retried. The message names the header, never its value.
+    """
+
+
+class ClientClosedError(DataFlowError):
+    """The client was used after ``aclose()`` (or its http client was closed)."""
+
+
+class EventLoopMismatchError(DataFlowError):
+    """The client was used from an event loop other than the one that first used it.
+
+    A client, with its connections, belongs to the event loop that first used it: create
+    one client inside each ``asyncio.run()``.
+    """

@@ -73,7 +73,10 @@ async def walk_under_faults(
     emu: RunningEmulator, *, rate: float, seed: int, page_size: int, prefetch: int
 ) -> tuple[list[str], FaultRunFigures]:
     """Walk every job of ``emu`` while it injects the mix; return the ids and figures."""
-    async with DataFlowClient(emu.credentials, base_url=emu.url, retry=POLICY) as client:
+    # The whole job list in one page below is far past a real page's size.
+    async with DataFlowClient(
+        emu.credentials, base_url=emu.url, retry=POLICY, max_response_bytes=2**30
+    ) as client:
         emu.app.faults = None
         expected = [job.job_id for job in (await client.list_jobs(limit=10**7)).jobs]
         plan = FaultPlan.random(seed=seed, rate=rate, faults=FAULT_MIX)

@@ -56,5 +56,5 @@ async def test_other_transports_are_sent_directly(served: RunningEmulator) -> No
     async with httpx.AsyncClient(transport=transport, auth=auth) as http:
         client = DataFlowClient(http_client=http, base_url="https://h.test")
         await client.list_jobs()
-        assert client._transport._httpx_transport is None
+        assert client._requester._httpx_transport is None
     assert sent == ["/api/v1/jobs"]

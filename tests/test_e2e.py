@@ -75,7 +75,7 @@ async def test_wrong_secret_is_rejected_by_the_emulator(emu: RunningEmulator) ->
 
 async def test_unknown_path_prefix_is_not_found(emu: RunningEmulator) -> None:
     async with client_for(emu) as client:
-        client._transport.base_url = emu.url + "/prefix"
+        client.base_url = emu.url + "/prefix"
         with pytest.raises(NotFoundError) as info:
             await client.list_jobs()
     assert info.value.error_code == "300"
