@@ -13,6 +13,9 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "DataFlowError",
+    "ExecutionCanceledError",
+    "ExecutionError",
+    "ExecutionFailedError",
     "MissingCredentialsError",
     "NotFoundError",
     "PaginationError",
@@ -21,6 +24,7 @@ __all__ = [
     "RateLimitError",
     "ServerError",
     "UnexpectedResponseError",
+    "WaitTimeoutError",
 ]
 
 
@@ -128,3 +132,39 @@ class QuotaExceededError(RateLimitError):
 
 class ServerError(APIStatusError):
     """HTTP 5xx: the service or the gateway failed."""
+
+
+class ExecutionError(DataFlowError):
+    """An awaited execution finished without completing; ``execution`` is how it ended."""
+
+    def __init__(self, message: str, *, execution: Any) -> None:
+        super().__init__(message)
+        self.execution = execution
+
+
+class ExecutionFailedError(ExecutionError):
+    """An awaited execution ended ``FAILED``."""
+
+
+class ExecutionCanceledError(ExecutionError):
+    """An awaited execution ended ``CANCELED``."""
+
+
+class WaitTimeoutError(DataFlowError, TimeoutError):
+    """Waiting for an execution took longer than its ``timeout``.
+
+    ``execution`` is the last state seen (``None`` if none was); the execution itself
+    goes on on the server.
+    """
+
+    def __init__(self, message: str, *, execution: Any = None) -> None:
+        super().__init__(message)
+        self.execution = execution
+
+
+class AmbiguousWriteError(APIConnectionError):
+    """A write may or may not have happened: it failed after the request was sent."""
+
+
+class ConcurrencyLimitError(BadRequestError):
+    """HTTP 400 bad-state: the job already runs ``maxConcurrentRuns`` executions."""
