@@ -7,6 +7,7 @@ import math
 import random as _random
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import attrs
 
@@ -36,7 +37,7 @@ def _count(instance: object, attribute: attrs.Attribute[int], value: object) -> 
         raise ValueError(f"{attribute.name} must be an int >= 1, got {value!r}")
 
 
-def _callable(instance: object, attribute: attrs.Attribute[object], value: object) -> None:
+def _callable(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if not callable(value):
         raise TypeError(f"{attribute.name} must be callable, got {value!r}")
 
@@ -75,9 +76,7 @@ class PollPolicy:
 
     def __attrs_post_init__(self) -> None:
         if self.maximum < self.initial:
-            raise ValueError(
-                f"maximum ({self.maximum!r}) must be >= initial ({self.initial!r})"
-            )
+            raise ValueError(f"maximum ({self.maximum!r}) must be >= initial ({self.initial!r})")
 
     def next_base(self, previous: float | None, changed: bool) -> float:
         """The un-jittered wait after ``previous`` (``None``: the first), reset when the
