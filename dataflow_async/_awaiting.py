@@ -73,7 +73,7 @@ class ExecutionsAPI(Protocol):
     def iter(self, job_id: str) -> AsyncIterator[JobExecution]: ...
 
 
-class _Deadline:
+class Deadline:
     """The end of a wait on the policy's clock, or none."""
 
     def __init__(self, poll: PollPolicy, timeout: float | None) -> None:
@@ -106,7 +106,7 @@ def check_timeout(timeout: float | None) -> None:
         raise ValueError("timeout must be finite; pass None to wait without a limit")
 
 
-async def _sleep(poll: PollPolicy, delay: float, deadline: _Deadline) -> None:
+async def sleep_within(poll: PollPolicy, delay: float, deadline: Deadline) -> None:
     left = deadline.remaining()
     await poll.sleep(delay if left is None else max(0.0, min(delay, left)))
 
@@ -124,7 +124,7 @@ async def watch(
 
     ``first`` is a state already known (from the start), yielded without a poll.
     """
-    deadline = _Deadline(poll, timeout)
+    deadline = Deadline(poll, timeout)
     what = f"execution {execution_id} of job {job_id}"
     last = first
     base: float | None = None
@@ -137,7 +137,7 @@ async def watch(
     while True:
         if last is not None or failures:
             base = poll.next_base(base, changed)
-            await _sleep(poll, poll.spread(base), deadline)
+            await sleep_within(poll, poll.spread(base), deadline)
         if deadline.expired():
             raise deadline.error(what, last)
         try:
@@ -279,7 +279,7 @@ async def run(
 ) -> JobExecution:
     """Start an execution of ``job_id`` (``start`` are the start's keyword arguments),
     wait until it finishes, and return it (or raise its error)."""
-    deadline = _Deadline(poll, timeout)
+    deadline = Deadline(poll, timeout)
     execution = await _start(
         api, job_id, start, poll, deadline, wait_for_slot, server_now, reconcile_window
     )
@@ -304,7 +304,7 @@ async def _start(
     job_id: str,
     start: dict[str, Any],
     poll: PollPolicy,
-    deadline: _Deadline,
+    deadline: Deadline,
     wait_for_slot: bool,
     server_now: Callable[[], float],
     reconcile_window: float,
@@ -319,7 +319,7 @@ async def _start(
             if not wait_for_slot:
                 raise
             base = poll.next_base(base, False)
-            await _sleep(poll, poll.spread(base), deadline)
+            await sleep_within(poll, poll.spread(base), deadline)
             if deadline.expired():
                 raise deadline.error(f"waiting for a free slot of job {job_id}", None) from None
         except AmbiguousWriteError as exc:

@@ -379,3 +379,105 @@ async def test_a_cancel_that_hangs_is_given_up_after_its_bound(
     await _awaiting.cancel_quietly(api, "job1", "ex000", bound=0.05)
     assert api.cancels == []
     assert {t for t in asyncio.all_tasks() if t is not asyncio.current_task()} == set()
+
+
+# workflows.run
+
+
+class FakeWorkflows:
+    """A workflow with one trigger and ``jobs`` job nodes; executing it starts one
+    execution per job after ``delay`` virtual seconds."""
+
+    def __init__(self, api: FakeExecutions, jobs: int, *, delay: float = 0.0) -> None:
+        from dataflow_async.types import Workflow, WorkflowNode
+
+        nodes = [WorkflowNode(id="trig1", name="t", type="TRIGGER")]
+        nodes += [
+            WorkflowNode(id=f"job{i}", name=f"j{i}", type="JOB", parent_node_ids=("trig1",))
+            for i in range(jobs)
+        ]
+        self.workflow = Workflow(workflow_id="wf1", name="wf", nodes=tuple(nodes))
+        self.api = api
+        self.jobs = jobs
+        self.delay = delay
+        self.executed = 0
+        self.lose_response = False
+        self.pending_at: float | None = None
+
+    async def get(self, workflow_id: str) -> Any:
+        return self.workflow
+
+    async def execute(self, workflow_id: str) -> Any:
+        from dataflow_async.types import WorkflowRunAccepted
+
+        self.executed += 1
+        self.pending_at = self.api.time.now + self.delay
+        if self.lose_response:
+            raise AmbiguousWriteError("reset after the request was sent")
+        return WorkflowRunAccepted(workflow_id=workflow_id, status="ACCEPTED", trigger_id="trig1")
+
+    async def iter_executions(self, workflow_id: str) -> AsyncIterator[JobExecution]:
+        if self.pending_at is not None and self.api.time.now >= self.pending_at:
+            for i in range(self.jobs):
+                self.api.add(f"job{i}", self.pending_at, trigger_id="trig1")
+            self.pending_at = None
+        for execution_id, row in list(self.api.rows.items()):
+            if row["trigger_id"] == "trig1":
+                yield self.api._view(execution_id)
+
+
+async def run_workflow(workflows: FakeWorkflows, vt: VirtualTime, **kwargs: Any) -> Any:
+    from dataflow_async._workflow_run import run_workflow as run
+
+    options: dict[str, Any] = {
+        "poll": policy(vt),
+        "timeout": None,
+        "server_now": server_now(vt),
+        "reconcile_window": 5.0,
+        **kwargs,
+    }
+    return await run(workflows, workflows.api, "wf1", **options)
+
+
+async def test_a_workflow_run_waits_for_every_execution_it_started(
+    api: FakeExecutions, vt: VirtualTime
+) -> None:
+    workflows = FakeWorkflows(api, 3, delay=2.0)
+    done = await run_workflow(workflows, vt)
+    assert done.trigger_id == "trig1" and done.status is ExecutionStatus.COMPLETED
+    assert sorted(e.job_id for e in done.executions) == ["job0", "job1", "job2"]
+    assert all(e.is_finished for e in done.executions) and workflows.executed == 1
+
+
+async def test_a_workflow_run_reports_a_failure(api: FakeExecutions, vt: VirtualTime) -> None:
+    api.outcome = ExecutionStatus.FAILED
+    done = await run_workflow(FakeWorkflows(api, 2), vt)
+    assert done.status is ExecutionStatus.FAILED
+
+
+async def test_an_ambiguous_workflow_execute_that_started_nothing_raises(
+    api: FakeExecutions, vt: VirtualTime
+) -> None:
+    workflows = FakeWorkflows(api, 2, delay=10_000.0)
+    workflows.lose_response = True
+    with pytest.raises(AmbiguousWriteError):
+        await run_workflow(workflows, vt)
+    assert workflows.executed == 1
+
+
+async def test_an_ambiguous_workflow_execute_that_started_is_waited_for(
+    api: FakeExecutions, vt: VirtualTime
+) -> None:
+    workflows = FakeWorkflows(api, 2)
+    workflows.lose_response = True
+    done = await run_workflow(workflows, vt)
+    assert len(done.executions) == 2 and workflows.executed == 1
+
+
+async def test_a_workflow_whose_executions_never_appear_times_out(
+    api: FakeExecutions, vt: VirtualTime
+) -> None:
+    workflows = FakeWorkflows(api, 2, delay=10_000.0)
+    with pytest.raises(WaitTimeoutError, match="0 of its 2 executions"):
+        await run_workflow(workflows, vt, timeout=30.0)
+    assert vt.now == pytest.approx(30.0)
