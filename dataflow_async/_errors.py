@@ -12,6 +12,7 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "ConcurrencyLimitError",
     "DataFlowError",
     "MissingCredentialsError",
     "NotFoundError",
@@ -128,3 +129,11 @@ class QuotaExceededError(RateLimitError):
 
 class ServerError(APIStatusError):
     """HTTP 5xx: the service or the gateway failed."""
+
+
+class ConcurrencyLimitError(BadRequestError):
+    """HTTP 400 to a start: the job already runs ``max_concurrent_runs`` executions.
+
+    Recognised from the error body: a 400 whose ``errorType``, message or details speak
+    of the concurrency limit (``maxConcurrentRuns``, "concurrent", "concurrency").
+    """
