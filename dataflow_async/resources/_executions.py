@@ -13,7 +13,7 @@ from .._converter import structure, unstructure
 from .._errors import BadRequestError, ConcurrencyLimitError
 from .._pagination import AsyncPager
 from ..types import JobExecution, Page
-from ._base import DEFAULT_PAGE_SIZE, Resource, decode, expect_done, options
+from ._base import DEFAULT_PAGE_SIZE, Requester, Resource, decode, expect_done, options
 from ._jobs import JOBS_PATH
 from ._validate import check_job_condition, check_page, check_parameters, path_id
 
@@ -32,7 +32,7 @@ class Executions:
     Every method takes ``timeout`` and ``extra_headers`` keyword arguments for that call.
     """
 
-    def __init__(self, requester: Any) -> None:
+    def __init__(self, requester: Requester) -> None:
         self._base = Resource(requester)
 
     async def start(

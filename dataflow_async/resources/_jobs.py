@@ -12,7 +12,7 @@ from .._errors import APIStatusError, UnexpectedResponseError
 from .._pagination import AsyncPager, WalkStats, walk_jobs
 from .._pagination import walk_pages as walk_job_pages
 from ..types import Job, JobNode, JobPage, JobStatus, JobType
-from ._base import DEFAULT_PAGE_SIZE, Resource, decode, expect_done, options
+from ._base import DEFAULT_PAGE_SIZE, Requester, Resource, decode, expect_done, options
 from ._validate import (
     check_job_condition,
     check_name,
@@ -37,7 +37,7 @@ class Jobs:
     raise ``ValueError`` or ``TypeError`` before anything is sent.
     """
 
-    def __init__(self, requester: Any) -> None:
+    def __init__(self, requester: Requester) -> None:
         self._base = Resource(requester)
         self._update_with_put = False
 

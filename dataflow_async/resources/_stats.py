@@ -12,7 +12,7 @@ from .._converter import structure
 from .._errors import NotFoundError, UnexpectedResponseError
 from .._wire import KST
 from ..types import ExecutionBucket, ExecutionResult, ExecutionTimePoint
-from ._base import Options, Resource, decode, options
+from ._base import Options, Requester, Resource, decode, options
 
 __all__ = ["STATS_PATH", "Stats", "stats_date"]
 
@@ -33,7 +33,7 @@ class Stats:
     Every method takes ``timeout`` and ``extra_headers`` keyword arguments for that call.
     """
 
-    def __init__(self, requester: Any) -> None:
+    def __init__(self, requester: Requester) -> None:
         self._base = Resource(requester)
         self._times_path = TIMES_PATHS[0]
         self._times_path_known = False

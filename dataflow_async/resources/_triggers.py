@@ -10,7 +10,7 @@ import httpx
 from .._converter import structure, unstructure
 from .._pagination import AsyncPager
 from ..types import Page, Trigger, TriggerRule, TriggerType
-from ._base import DEFAULT_PAGE_SIZE, Resource, decode, expect_done, options
+from ._base import DEFAULT_PAGE_SIZE, Requester, Resource, decode, expect_done, options
 from ._validate import check_name, check_page, check_trigger_rule, enum_value, path_id
 
 __all__ = ["TRIGGERS_PATH", "Triggers"]
@@ -29,7 +29,7 @@ class Triggers:
     Every method takes ``timeout`` and ``extra_headers`` keyword arguments for that call.
     """
 
-    def __init__(self, requester: Any) -> None:
+    def __init__(self, requester: Requester) -> None:
         self._base = Resource(requester)
 
     async def list(

@@ -69,7 +69,7 @@ def enum_value(enum: type[StrEnum], value: Any, field: str, *, closed: bool = Fa
     if isinstance(value, enum):
         return value.value
     upper = value.strip().upper()
-    if upper in enum.__members__.values() or upper in {m.value for m in enum}:
+    if upper in enum.__members__ and enum[upper].value == upper:
         return upper
     if closed or not value.strip():
         valid = ", ".join(m.value for m in enum)

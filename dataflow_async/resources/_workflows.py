@@ -19,7 +19,7 @@ from ..types import (
     WorkflowNodeType,
     WorkflowRunAccepted,
 )
-from ._base import DEFAULT_PAGE_SIZE, Resource, decode, expect_done, options
+from ._base import DEFAULT_PAGE_SIZE, Requester, Resource, decode, expect_done, options
 from ._executions import execution_key
 from ._validate import check_job_condition, check_name, check_page, enum_value, path_id, to_model
 
@@ -39,7 +39,7 @@ class Workflows:
     ``timeout`` and ``extra_headers`` keyword arguments for that call.
     """
 
-    def __init__(self, requester: Any) -> None:
+    def __init__(self, requester: Requester) -> None:
         self._base = Resource(requester)
 
     async def list(

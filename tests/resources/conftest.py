@@ -3,6 +3,9 @@
 Each test scripts the answers it needs (``api.add(method, path, *answers)``); a request
 to a route with nothing scripted gets a 404 in the service's error shape. The client
 fixture signs and sends through it in process, retries without sleeping.
+
+The tests take ``client`` and ``api`` only: an end-to-end module can give the same
+operations a ``client`` on the emulator (``run_emulator()``) and assert on its state.
 """
 
 from __future__ import annotations

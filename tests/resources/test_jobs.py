@@ -354,3 +354,16 @@ async def test_resources_are_made_on_first_use_and_kept(client: DataFlowClient) 
     assert vars(client).keys() & set(names) == {"jobs"}
     for name in names:
         assert getattr(client, name) is getattr(client, name)
+
+
+async def test_per_call_timeout_and_headers_reach_every_request(
+    client: DataFlowClient, api: ScriptedAPI
+) -> None:
+    api.add("GET", PATH, reply(200, JOB))
+    api.add("GET", "/api/v1/jobs", reply(200, page([JOB], 0, 5)))
+    await client.jobs.get("Qm4tZ8kPw2Ld", timeout=3.5, extra_headers={"x-trace": "a"})
+    walk = client.jobs.iter(page_size=5, timeout=httpx.Timeout(7.0), extra_headers={"x-trace": "b"})
+    assert [job.job_id async for job in walk] == [JOB["jobId"]]
+    timeouts = [r.extensions["timeout"] for r in api.requests]
+    assert timeouts == [httpx.Timeout(3.5).as_dict(), httpx.Timeout(7.0).as_dict()]
+    assert [r.headers["x-trace"] for r in api.requests] == ["a", "b"]
