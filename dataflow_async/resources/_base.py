@@ -15,7 +15,6 @@ from .._converter import paused_gc, structure_page
 from .._errors import UnexpectedResponseError
 from .._json import JSONDecodeError, loads
 from .._pagination import AsyncPager, WalkStats, walk_jobs
-from .._pagination import walk_pages as walk_job_pages
 from ..types import JobPage, Page
 from ._validate import check_options, check_walk
 
@@ -27,7 +26,6 @@ __all__ = [
     "decode",
     "expect_done",
     "walk_items",
-    "walk_pages",
 ]
 
 T = TypeVar("T")
@@ -228,11 +226,6 @@ def _keyed_fetch(fetch: FetchPage[Page[T]], key: Callable[[T], str]) -> Any:
     return keyed
 
 
-def _unwrap(page: JobPage) -> Page[Any]:
-    items = tuple([cast(_Keyed[Any], keyed).item for keyed in page.jobs])
-    return Page(items=items, count=page.count, page=page.page, limit=page.limit)
-
-
 async def walk_items(
     fetch: FetchPage[Page[T]],
     *,
@@ -257,25 +250,3 @@ async def walk_items(
     async with aclosing(walk) as batches:
         async for batch in batches:
             yield [cast(_Keyed[T], keyed).item for keyed in batch]
-
-
-async def walk_pages(
-    fetch: FetchPage[Page[T]],
-    *,
-    key: Callable[[T], str],
-    page_size: int,
-    start_page: int = 0,
-    prefetch: int = 1,
-    stats: WalkStats,
-) -> AsyncGenerator[tuple[Page[T]], None]:
-    """Non-empty pages from ``start_page`` until the last one, each alone in a batch."""
-    walk = walk_job_pages(
-        _keyed_fetch(fetch, key),
-        page_size=page_size,
-        start_page=start_page,
-        prefetch=prefetch,
-        stats=stats,
-    )
-    async with aclosing(walk) as pages:
-        async for (page,) in pages:
-            yield (_unwrap(page),)
