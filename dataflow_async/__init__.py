@@ -13,6 +13,7 @@ from ._errors import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    ConcurrencyLimitError,
     DataFlowError,
     MissingCredentialsError,
     NotFoundError,
@@ -27,6 +28,7 @@ from ._logging import setup_logging_from_env
 from ._pagination import AsyncPager, WalkStats
 from ._retry import RetryPolicy
 from ._version import __version__
+from .resources import Executions, Jobs, Stats, Triggers, Workflows
 from .types import (
     DayOfWeek,
     ExecutionBucket,
@@ -64,6 +66,7 @@ __all__ = [
     "AsyncPager",
     "AuthenticationError",
     "BadRequestError",
+    "ConcurrencyLimitError",
     "Credentials",
     "DataFlowClient",
     "DataFlowError",
@@ -73,6 +76,7 @@ __all__ = [
     "ExecutionStatus",
     "ExecutionTimePoint",
     "ExecutionType",
+    "Executions",
     "Job",
     "JobCondition",
     "JobExecution",
@@ -81,6 +85,7 @@ __all__ = [
     "JobPage",
     "JobStatus",
     "JobType",
+    "Jobs",
     "MissingCredentialsError",
     "NcpSignatureAuth",
     "NotFoundError",
@@ -91,17 +96,20 @@ __all__ = [
     "RateLimitError",
     "RetryPolicy",
     "ServerError",
+    "Stats",
     "Trigger",
     "TriggerInterval",
     "TriggerRule",
     "TriggerRuleType",
     "TriggerType",
+    "Triggers",
     "UnexpectedResponseError",
     "WalkStats",
     "Workflow",
     "WorkflowNode",
     "WorkflowNodeType",
     "WorkflowRunAccepted",
+    "Workflows",
     "__version__",
     "sign_v2",
 ]

@@ -12,6 +12,7 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "ConcurrencyLimitError",
     "DataFlowError",
     "ExecutionCanceledError",
     "ExecutionError",
@@ -134,6 +135,14 @@ class ServerError(APIStatusError):
     """HTTP 5xx: the service or the gateway failed."""
 
 
+class ConcurrencyLimitError(BadRequestError):
+    """HTTP 400 to a start: the job already runs ``max_concurrent_runs`` executions.
+
+    Recognised from the error body: a 400 whose ``errorType``, message or details speak
+    of the concurrency limit (``maxConcurrentRuns``, "concurrent", "concurrency").
+    """
+
+
 class ExecutionError(DataFlowError):
     """An awaited execution finished without completing; ``execution`` is how it ended."""
 
@@ -164,7 +173,3 @@ class WaitTimeoutError(DataFlowError, TimeoutError):
 
 class AmbiguousWriteError(APIConnectionError):
     """A write may or may not have happened: it failed after the request was sent."""
-
-
-class ConcurrencyLimitError(BadRequestError):
-    """HTTP 400 bad-state: the job already runs ``maxConcurrentRuns`` executions."""

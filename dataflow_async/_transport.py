@@ -182,6 +182,62 @@ class Transport:
             await policy.sleep(delay)
             retries += 1
 
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        json: Any = None,
+        timeout: float | httpx.Timeout | None = None,  # noqa: ASYNC109 - per-call timeout
+        extra_headers: Mapping[str, str] | None = None,
+        on_sent: Callable[[], None] | None = None,
+    ) -> httpx.Response:
+        """Send ``method path`` and return the successful response.
+
+        GET, PUT, PATCH and DELETE are retried as ``get`` retries. A POST is retried only
+        after a 429 or a repaired clock skew (the gateway refused it before the service
+        saw it). A DELETE whose earlier attempt failed and whose retry gets 404 returns
+        that 404 response: the resource is gone.
+        """
+        policy = self.retry
+        url = self.base_url + path
+        deadline_at = None if policy.deadline is None else policy.clock() + policy.deadline
+        headers = {**_ACCEPT_JSON, **(extra_headers or {})}
+        attempt = retries = 0
+        skew_repaired = failed_before = False
+        while True:
+            attempt += 1
+            remaining = None if deadline_at is None else deadline_at - policy.clock()
+            if remaining is not None and remaining <= 0:
+                raise APITimeoutError(f"deadline of {policy.deadline} s reached")
+            request = self.http_client.build_request(
+                method,
+                url,
+                params=params,
+                json=json,
+                headers=headers,
+                timeout=self._attempt_timeout(remaining) if timeout is None else timeout,
+            )
+            outcome = await self._attempt(request, remaining, on_sent if attempt == 1 else None)
+            if isinstance(outcome, httpx.Response):
+                self.budget.record_success()
+                return outcome
+            if method == "DELETE" and failed_before and isinstance(outcome, NotFoundError):
+                assert outcome.response is not None
+                return outcome.response
+            failed_before = True
+            if not skew_repaired and self._repair_clock_skew(outcome):
+                skew_repaired = True
+                continue
+            if method == "POST" and not isinstance(outcome, RateLimitError):
+                raise outcome
+            delay = self._next_delay(outcome, retries, deadline_at, path)
+            if delay is None:
+                raise outcome
+            await policy.sleep(delay)
+            retries += 1
+
     def _next_delay(
         self, error: Exception, retries: int, deadline_at: float | None, path: str
     ) -> float | None:
