@@ -13,7 +13,12 @@ from ._errors import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    AmbiguousWriteError,
     ConcurrencyLimitError,
+    ExecutionCanceledError,
+    ExecutionError,
+    ExecutionFailedError,
+    WaitTimeoutError,
     DataFlowError,
     MissingCredentialsError,
     NotFoundError,
@@ -26,6 +31,7 @@ from ._errors import (
 )
 from ._logging import setup_logging_from_env
 from ._pagination import AsyncPager, WalkStats
+from ._polling import PollPolicy
 from ._retry import RetryPolicy
 from ._version import __version__
 from .resources import Executions, Jobs, Stats, Triggers, Workflows
@@ -53,6 +59,7 @@ from .types import (
     Workflow,
     WorkflowNode,
     WorkflowNodeType,
+    WorkflowRun,
     WorkflowRunAccepted,
 )
 
@@ -63,6 +70,7 @@ __all__ = [
     "APIConnectionError",
     "APIStatusError",
     "APITimeoutError",
+    "AmbiguousWriteError",
     "AsyncPager",
     "AuthenticationError",
     "BadRequestError",
@@ -72,6 +80,9 @@ __all__ = [
     "DataFlowError",
     "DayOfWeek",
     "ExecutionBucket",
+    "ExecutionCanceledError",
+    "ExecutionError",
+    "ExecutionFailedError",
     "ExecutionResult",
     "ExecutionStatus",
     "ExecutionTimePoint",
@@ -92,6 +103,7 @@ __all__ = [
     "Page",
     "PaginationError",
     "PermissionDeniedError",
+    "PollPolicy",
     "QuotaExceededError",
     "RateLimitError",
     "RetryPolicy",
@@ -104,10 +116,12 @@ __all__ = [
     "TriggerType",
     "Triggers",
     "UnexpectedResponseError",
+    "WaitTimeoutError",
     "WalkStats",
     "Workflow",
     "WorkflowNode",
     "WorkflowNodeType",
+    "WorkflowRun",
     "WorkflowRunAccepted",
     "Workflows",
     "__version__",

@@ -189,7 +189,7 @@ class Transport:
         *,
         params: Mapping[str, str | int] | None = None,
         json: Any = None,
-        timeout: float | httpx.Timeout | None = None,  # noqa: ASYNC109 - per-call timeout
+        timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         on_sent: Callable[[], None] | None = None,
     ) -> httpx.Response:

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from typing import Protocol
 
-from ._awaiting import RECONCILE_WINDOW, ExecutionsAPI, Deadline, sleep_within, wait
+from ._awaiting import RECONCILE_WINDOW, Deadline, ExecutionsAPI, sleep_within, wait
 from ._errors import AmbiguousWriteError, WaitTimeoutError
 from ._logging import logger
 from ._polling import PollPolicy

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+import time
+from collections.abc import AsyncGenerator, Callable, Mapping
+from contextlib import aclosing
 from typing import Any
 
 import attrs
 import httpx
 
+from .. import _awaiting
 from .._converter import structure, unstructure
 from .._errors import BadRequestError, ConcurrencyLimitError
 from .._pagination import AsyncPager
+from .._polling import PollPolicy
 from ..types import JobExecution, Page
 from ._base import DEFAULT_PAGE_SIZE, Requester, Resource, decode, expect_done, options
 from ._jobs import JOBS_PATH
@@ -43,7 +47,7 @@ class Executions:
         parameters: Mapping[str, str] | None = None,
         workflow_id: str | None = None,
         trigger_id: str | None = None,
-        timeout: float | httpx.Timeout | None = None,  # noqa: ASYNC109 - per-call timeout
+        timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> JobExecution:
         """Start one execution of a job and return it (usually ``READY``).
@@ -78,7 +82,7 @@ class Executions:
         job_id: str,
         execution_id: str,
         *,
-        timeout: float | httpx.Timeout | None = None,  # noqa: ASYNC109 - per-call timeout
+        timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> JobExecution:
         """One execution of a job."""
@@ -92,7 +96,7 @@ class Executions:
         *,
         page: int = 0,
         limit: int = DEFAULT_PAGE_SIZE,
-        timeout: float | httpx.Timeout | None = None,  # noqa: ASYNC109 - per-call timeout
+        timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> Page[JobExecution]:
         """One page of a job's executions (``page`` is 0-based)."""
@@ -130,7 +134,7 @@ class Executions:
         job_id: str,
         execution_id: str,
         *,
-        timeout: float | httpx.Timeout | None = None,  # noqa: ASYNC109 - per-call timeout
+        timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> None:
         """Cancel an execution (answered ``true``, an empty body or 204).
@@ -140,6 +144,108 @@ class Executions:
         path = _execution_path(job_id, execution_id) + "/cancel"
         response = await self._base._send("POST", path, options(timeout, extra_headers))
         expect_done(response, f"POST {path}")
+
+    async def wait(
+        self,
+        job_id: str,
+        execution_id: str,
+        *,
+        timeout: float | None = None,
+        poll: PollPolicy | None = None,
+    ) -> JobExecution:
+        """Wait until an execution finishes and return it, whatever its status.
+
+        ``timeout`` (seconds) bounds the whole wait: past it `WaitTimeoutError` is raised,
+        carrying the last state seen; the execution goes on on the server. Polls follow
+        ``poll`` (see `PollPolicy`).
+        """
+        _check_ids(job_id, execution_id)
+        _awaiting.check_timeout(timeout)
+        return await _awaiting.wait(self, job_id, execution_id, poll=check_poll(poll), timeout=timeout)
+
+    async def watch(
+        self,
+        job_id: str,
+        execution_id: str,
+        *,
+        timeout: float | None = None,
+        poll: PollPolicy | None = None,
+    ) -> AsyncGenerator[JobExecution, None]:
+        """Yield the execution each time its status is seen to change; the last one
+        yielded is finished, then the iteration ends."""
+        _check_ids(job_id, execution_id)
+        _awaiting.check_timeout(timeout)
+        steps = _awaiting.watch(self, job_id, execution_id, poll=check_poll(poll), timeout=timeout)
+        async with aclosing(steps) as changes:
+            async for execution in changes:
+                yield execution
+
+    async def run(
+        self,
+        job_id: str,
+        *,
+        job_condition: Any = None,
+        parameters: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        poll: PollPolicy | None = None,
+        raise_on_failure: bool = True,
+        cancel_on_abandon: bool = False,
+        wait_for_slot: bool = False,
+    ) -> JobExecution:
+        """Start an execution of a job and wait until it finishes.
+
+        With ``raise_on_failure`` a ``FAILED`` run raises `ExecutionFailedError` and a
+        ``CANCELED`` one `ExecutionCanceledError` (both carry ``.execution``); otherwise
+        the finished execution is returned whatever its status. ``timeout`` bounds the
+        whole call (`WaitTimeoutError`). Cancelling the awaiting task leaves the run
+        going, unless ``cancel_on_abandon``: then it is cancelled first (shielded, at
+        most a few seconds). A start that may or may not have happened is reconciled,
+        never repeated. With ``wait_for_slot`` a start refused because the job already
+        runs ``max_concurrent_runs`` executions is tried again until a slot frees.
+        """
+        path_id("job_id", job_id)
+        _awaiting.check_timeout(timeout)
+        for name, flag in (
+            ("raise_on_failure", raise_on_failure),
+            ("cancel_on_abandon", cancel_on_abandon),
+            ("wait_for_slot", wait_for_slot),
+        ):
+            if not isinstance(flag, bool):
+                raise TypeError(f"{name} must be a bool, got {flag!r}")
+        _start_body(job_condition, parameters)  # bad arguments fail before anything is sent
+        return await _awaiting.run(
+            self,
+            job_id,
+            start={"job_condition": job_condition, "parameters": parameters},
+            poll=check_poll(poll),
+            timeout=timeout,
+            raise_on_failure=raise_on_failure,
+            cancel_on_abandon=cancel_on_abandon,
+            wait_for_slot=wait_for_slot,
+            server_now=server_clock(self._base._requester),
+        )
+
+
+def server_clock(requester: Any) -> Callable[[], float]:
+    """The service's time as the client knows it (epoch seconds): the signer's clock with
+    its correction for skew, else the local clock."""
+    signer = getattr(requester, "signer", None)
+    if signer is None:
+        return time.time
+    return lambda: float(signer.clock() + signer.clock_offset)
+
+
+def check_poll(poll: PollPolicy | None) -> PollPolicy:
+    if poll is None:
+        return PollPolicy()
+    if not isinstance(poll, PollPolicy):
+        raise TypeError(f"poll must be a PollPolicy, got {type(poll).__name__}")
+    return poll
+
+
+def _check_ids(job_id: str, execution_id: str) -> None:
+    path_id("job_id", job_id)
+    path_id("execution_id", execution_id)
 
 
 def _execution_path(job_id: str, execution_id: str) -> str:

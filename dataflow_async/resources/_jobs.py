@@ -48,7 +48,7 @@ class Jobs:
         status: JobStatus | str | None = None,
         page: int = 0,
         limit: int = DEFAULT_PAGE_SIZE,
-        timeout: float | httpx.Timeout | None = None,  # noqa: ASYNC109 - per-call timeout
+        timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> JobPage:
         """One page of jobs (``page`` is 0-based), filtered by ``name`` and ``status``.
@@ -121,7 +121,7 @@ class Jobs:
         self,
         job_id: str,
         *,
-        timeout: float | httpx.Timeout | None = None,  # noqa: ASYNC109 - per-call timeout
+        timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> Job:
         """One job with its detail fields (``job_condition``, ``nodes``, ``description``)."""
@@ -137,7 +137,7 @@ class Jobs:
         job_condition: Any = None,
         max_concurrent_runs: int | None = None,
         nodes: Sequence[JobNode | Mapping[str, Any]] | None = None,
-        timeout: float | httpx.Timeout | None = None,  # noqa: ASYNC109 - per-call timeout
+        timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> Job:
         """Create a job and return it as the service answers (200 or 201).
@@ -160,7 +160,7 @@ class Jobs:
         job_condition: Any = None,
         max_concurrent_runs: int | None = None,
         nodes: Sequence[JobNode | Mapping[str, Any]] | None = None,
-        timeout: float | httpx.Timeout | None = None,  # noqa: ASYNC109 - per-call timeout
+        timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> Job:
         """Change a job: only the fields given are sent (``PATCH``).
@@ -193,7 +193,7 @@ class Jobs:
         job_id: str,
         job_condition: Any,
         *,
-        timeout: float | httpx.Timeout | None = None,  # noqa: ASYNC109 - per-call timeout
+        timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> Job:
         """Change a job's stored execution settings (``PUT .../executions``); fields left
@@ -208,7 +208,7 @@ class Jobs:
         *,
         name: str,
         nodes: Sequence[JobNode | Mapping[str, Any]],
-        timeout: float | httpx.Timeout | None = None,  # noqa: ASYNC109 - per-call timeout
+        timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> Any:
         """Check a job definition without saving it.
@@ -227,7 +227,7 @@ class Jobs:
         self,
         job_id: str,
         *,
-        timeout: float | httpx.Timeout | None = None,  # noqa: ASYNC109 - per-call timeout
+        timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> None:
         """Delete a job (answered ``true``, an empty body or 204)."""

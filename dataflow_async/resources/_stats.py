@@ -43,7 +43,7 @@ class Stats:
         start: datetime | str,
         end: datetime | str,
         *,
-        timeout: float | httpx.Timeout | None = None,  # noqa: ASYNC109 - per-call timeout
+        timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> ExecutionResult:
         """How many executions ran in the period, completed and failed."""
@@ -56,7 +56,7 @@ class Stats:
         start: datetime | str,
         end: datetime | str,
         *,
-        timeout: float | httpx.Timeout | None = None,  # noqa: ASYNC109 - per-call timeout
+        timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> tuple[ExecutionBucket, ...]:
         """The number of executions per day of the period, in date order."""
@@ -69,7 +69,7 @@ class Stats:
         start: datetime | str,
         end: datetime | str,
         *,
-        timeout: float | httpx.Timeout | None = None,  # noqa: ASYNC109 - per-call timeout
+        timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> tuple[ExecutionTimePoint, ...]:
         """The number of executions started at each point in time of the period.

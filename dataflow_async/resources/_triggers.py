@@ -38,7 +38,7 @@ class Triggers:
         name: str | None = None,
         page: int = 0,
         limit: int = DEFAULT_PAGE_SIZE,
-        timeout: float | httpx.Timeout | None = None,  # noqa: ASYNC109 - per-call timeout
+        timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> Page[Trigger]:
         """One page of triggers, filtered by ``name``."""
@@ -75,7 +75,7 @@ class Triggers:
         self,
         trigger_id: str,
         *,
-        timeout: float | httpx.Timeout | None = None,  # noqa: ASYNC109 - per-call timeout
+        timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> Trigger:
         """One trigger."""
@@ -89,7 +89,7 @@ class Triggers:
         name: str,
         type: TriggerType | str,
         rule: TriggerRule | Mapping[str, Any],
-        timeout: float | httpx.Timeout | None = None,  # noqa: ASYNC109 - per-call timeout
+        timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> Trigger:
         """Create a trigger and return it as the service answers (200 or 201).
@@ -113,7 +113,7 @@ class Triggers:
         self,
         trigger_id: str,
         *,
-        timeout: float | httpx.Timeout | None = None,  # noqa: ASYNC109 - per-call timeout
+        timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> None:
         """Delete a trigger (answered ``true``, an empty body or 204)."""

@@ -8,8 +8,11 @@ from typing import Any
 import attrs
 import httpx
 
+from .. import _awaiting
 from .._converter import structure, unstructure
 from .._pagination import AsyncPager
+from .._polling import PollPolicy
+from .._workflow_run import run_workflow
 from ..types import (
     JobExecution,
     Page,
@@ -17,10 +20,11 @@ from ..types import (
     Workflow,
     WorkflowNode,
     WorkflowNodeType,
+    WorkflowRun,
     WorkflowRunAccepted,
 )
 from ._base import DEFAULT_PAGE_SIZE, Requester, Resource, decode, expect_done, options
-from ._executions import execution_key
+from ._executions import Executions, check_poll, execution_key, server_clock
 from ._validate import check_job_condition, check_name, check_page, enum_value, path_id, to_model
 
 __all__ = ["WORKFLOWS_PATH", "Workflows"]
@@ -47,7 +51,7 @@ class Workflows:
         *,
         page: int = 0,
         limit: int = DEFAULT_PAGE_SIZE,
-        timeout: float | httpx.Timeout | None = None,  # noqa: ASYNC109 - per-call timeout
+        timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> Page[Workflow]:
         """One page of workflows (``page`` is 0-based)."""
@@ -81,7 +85,7 @@ class Workflows:
         self,
         workflow_id: str,
         *,
-        timeout: float | httpx.Timeout | None = None,  # noqa: ASYNC109 - per-call timeout
+        timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> Workflow:
         """One workflow with its nodes."""
@@ -95,7 +99,7 @@ class Workflows:
         name: str,
         nodes: Sequence[WorkflowNode | Mapping[str, Any]],
         is_temp: bool = False,
-        timeout: float | httpx.Timeout | None = None,  # noqa: ASYNC109 - per-call timeout
+        timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> Workflow:
         """Create a workflow and return it as the service answers (200 or 201).
@@ -118,7 +122,7 @@ class Workflows:
         name: str,
         nodes: Sequence[WorkflowNode | Mapping[str, Any]],
         is_temp: bool = False,
-        timeout: float | httpx.Timeout | None = None,  # noqa: ASYNC109 - per-call timeout
+        timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> Workflow:
         """Replace a workflow's name and nodes (``PUT``) and return it."""
@@ -131,7 +135,7 @@ class Workflows:
         self,
         workflow_id: str,
         *,
-        timeout: float | httpx.Timeout | None = None,  # noqa: ASYNC109 - per-call timeout
+        timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> None:
         """Delete a workflow (answered ``true``, an empty body or 204)."""
@@ -143,7 +147,7 @@ class Workflows:
         self,
         workflow_id: str,
         *,
-        timeout: float | httpx.Timeout | None = None,  # noqa: ASYNC109 - per-call timeout
+        timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> WorkflowRunAccepted:
         """Ask for a run of a workflow whose start trigger is manual or an event (202).
@@ -164,7 +168,7 @@ class Workflows:
         filter: str | None = None,
         page: int = 0,
         limit: int = DEFAULT_PAGE_SIZE,
-        timeout: float | httpx.Timeout | None = None,  # noqa: ASYNC109 - per-call timeout
+        timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> Page[JobExecution]:
         """One page of the job executions that runs of a workflow started."""
@@ -200,6 +204,31 @@ class Workflows:
             page_size=page_size,
             max_items=max_items,
             prefetch=prefetch,
+        )
+
+    async def run(
+        self,
+        workflow_id: str,
+        *,
+        timeout: float | None = None,
+        poll: PollPolicy | None = None,
+    ) -> WorkflowRun:
+        """Execute a workflow and wait until every execution it started has finished.
+
+        The executions are found by the run's trigger and start time (the service
+        returns no execution id). ``timeout`` bounds the whole call (`WaitTimeoutError`);
+        an execute that may or may not have happened is reconciled, never repeated.
+        """
+        path_id("workflow_id", workflow_id)
+        _awaiting.check_timeout(timeout)
+        requester = self._base._requester
+        return await run_workflow(
+            self,
+            Executions(requester),
+            workflow_id,
+            poll=check_poll(poll),
+            timeout=timeout,
+            server_now=server_clock(requester),
         )
 
 
