@@ -8,18 +8,17 @@ from ._auth import NcpSignatureAuth, sign_v2
 from ._client import DEFAULT_BASE_URL, DataFlowClient
 from ._credentials import Credentials
 from ._errors import (
+    AmbiguousWriteError,
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
-    AmbiguousWriteError,
     ConcurrencyLimitError,
+    DataFlowError,
     ExecutionCanceledError,
     ExecutionError,
     ExecutionFailedError,
-    WaitTimeoutError,
-    DataFlowError,
     MissingCredentialsError,
     NotFoundError,
     PaginationError,
@@ -28,6 +27,7 @@ from ._errors import (
     RateLimitError,
     ServerError,
     UnexpectedResponseError,
+    WaitTimeoutError,
 )
 from ._logging import setup_logging_from_env
 from ._pagination import AsyncPager, WalkStats

@@ -161,7 +161,9 @@ class Executions:
         """
         _check_ids(job_id, execution_id)
         _awaiting.check_timeout(timeout)
-        return await _awaiting.wait(self, job_id, execution_id, poll=check_poll(poll), timeout=timeout)
+        return await _awaiting.wait(
+            self, job_id, execution_id, poll=check_poll(poll), timeout=timeout
+        )
 
     async def watch(
         self,
