@@ -4,22 +4,20 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable
-from typing import Any
 
 import httpx
 
 from ._auth import NcpSignatureAuth
-from ._converter import paused_gc, structure_jobs
 from ._credentials import Credentials
-from ._errors import UnexpectedResponseError
 from ._lifecycle import AsyncClosing
 from ._loop_guard import drop_connections
 from ._models import Job, JobPage, JobStatus
-from ._pagination import AsyncPager, FetchPage, WalkStats, walk_jobs, walk_pages
-from ._requester import DEFAULT_MAX_RESPONSE_BYTES, Requester, decode_json
+from ._pagination import AsyncPager
+from ._requester import DEFAULT_MAX_RESPONSE_BYTES, Requester
 from ._retry import RetryPolicy
 from ._version import __version__
+from .resources import Executions, Jobs, Stats, Triggers, Workflows
+from .resources._validate import check_positive
 
 __all__ = ["DEFAULT_BASE_URL", "DEFAULT_TIMEOUT", "ENDPOINT_ENV_VAR", "DataFlowClient"]
 
@@ -30,7 +28,6 @@ ENDPOINT_ENV_VAR = "DATAFLOW_ASYNC_ENDPOINT"
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 """30 s per read/write/pool wait, 10 s to connect."""
 DEFAULT_PAGE_SIZE = 1000
-JOBS_PATH = "/api/v1/jobs"
 _STATUSES: dict[str, JobStatus] = {s.value: s for s in JobStatus}
 
 
@@ -81,7 +78,7 @@ class DataFlowClient(AsyncClosing):
             raise TypeError(
                 f"http_client must be an httpx.AsyncClient, not {type(http_client).__name__}"
             )
-        _check_int("max_response_bytes", max_response_bytes, minimum=1)
+        check_positive(max_response_bytes, "max_response_bytes")
         if retry is not None and max_retries is not None:
             raise ValueError("pass max_retries or retry, not both")
         if retry is None:
@@ -136,6 +133,31 @@ class DataFlowClient(AsyncClosing):
         """The cap on one response body, in decoded bytes."""
         return self._requester.max_response_bytes
 
+    @functools.cached_property
+    def jobs(self) -> Jobs:
+        """The job operations (created on first use)."""
+        return Jobs(self._requester)
+
+    @functools.cached_property
+    def executions(self) -> Executions:
+        """The operations on job executions (created on first use)."""
+        return Executions(self._requester)
+
+    @functools.cached_property
+    def workflows(self) -> Workflows:
+        """The workflow operations (created on first use)."""
+        return Workflows(self._requester)
+
+    @functools.cached_property
+    def triggers(self) -> Triggers:
+        """The trigger operations (created on first use)."""
+        return Triggers(self._requester)
+
+    @functools.cached_property
+    def stats(self) -> Stats:
+        """The dashboard statistics (created on first use)."""
+        return Stats(self._requester)
+
     def __repr__(self) -> str:
         return (
             f"DataFlowClient(base_url={_masked_url(self.base_url)!r}, "
@@ -168,10 +190,7 @@ class DataFlowClient(AsyncClosing):
 
         Raises ``ValueError`` for a bad argument before anything is sent.
         """
-        params = _job_filters(name, status)
-        _check_int("page", page, minimum=0)
-        _check_int("limit", limit, minimum=1)
-        return await self._fetch_page(params, page, limit)
+        return await self.jobs.list(name=name, status=status, page=page, limit=limit)
 
     def iter_job_pages(
         self,
@@ -189,17 +208,9 @@ class DataFlowClient(AsyncClosing):
         first page counts as one of them. ``start_page`` starts the walk there.
         Arguments are checked now, before the first request.
         """
-        params = _job_filters(name, status)
-        _check_walk(page_size, start_page, prefetch)
-        stats = WalkStats()
-        walk = walk_pages(
-            self._page_fetcher(params),
-            page_size=page_size,
-            start_page=start_page,
-            prefetch=prefetch,
-            stats=stats,
+        return self.jobs.iter_pages(
+            name=name, status=status, page_size=page_size, start_page=start_page, prefetch=prefetch
         )
-        return AsyncPager(walk, stats)
 
     def iter_jobs(
         self,
@@ -221,97 +232,15 @@ class DataFlowClient(AsyncClosing):
         for :meth:`iter_job_pages`; jobs still come in order, once. Arguments are checked
         now, before the first request.
         """
-        params = _job_filters(name, status)
-        _check_walk(page_size, start_page, prefetch)
-        if max_items is not None:
-            _check_int("max_items", max_items, minimum=0)
-        if not isinstance(dedupe, bool):
-            raise ValueError(f"dedupe must be a bool, got {dedupe!r}")
-        stats = WalkStats()
-        walk = walk_jobs(
-            self._page_fetcher(params),
+        return self.jobs.iter(
+            name=name,
+            status=status,
             page_size=page_size,
             max_items=max_items,
             dedupe=dedupe,
             prefetch=prefetch,
             start_page=start_page,
-            stats=stats,
         )
-        return AsyncPager(walk, stats)
-
-    def _page_fetcher(self, filters: dict[str, str]) -> FetchPage:
-        async def fetch(
-            number: int, limit: int, on_sent: Callable[[], None] | None
-        ) -> Callable[[], JobPage]:
-            response = await self._requester.get(
-                JOBS_PATH, {**filters, "page": number, "limit": limit}, on_sent=on_sent
-            )
-            return functools.partial(_job_page, response, number, limit)
-
-        return fetch
-
-    async def _fetch_page(self, filters: dict[str, str], page: int, limit: int) -> JobPage:
-        finish = await self._page_fetcher(filters)(page, limit, None)
-        return finish()
-
-
-def _job_page(response: httpx.Response, page: int, limit: int) -> JobPage:
-    """Decode and structure a getJobs response; ``UnexpectedResponseError`` if it is not
-    that shape. The cyclic GC is paused meanwhile (see :func:`paused_gc`)."""
-    with paused_gc():
-        body = decode_json(response)
-        return _structure_page(body, page, limit)
-
-
-def _structure_page(body: Any, page: int, limit: int) -> JobPage:
-    if not isinstance(body, dict) or not isinstance(body.get("list"), list):
-        shape = type(body).__name__ if not isinstance(body, dict) else f"keys {sorted(body)[:8]}"
-        raise UnexpectedResponseError(
-            f"GET {JOBS_PATH} answered a {shape}, not an object with a 'list' of jobs"
-        )
-    items = body["list"]
-    try:
-        jobs = structure_jobs(items)
-    except ValueError as exc:
-        raise UnexpectedResponseError(
-            f"GET {JOBS_PATH} sent a job that does not fit: {exc}"
-        ) from None
-    return JobPage(
-        jobs=jobs,
-        count=_int_or(body.get("count"), len(jobs)),
-        page=_int_or(body.get("page"), page),
-        limit=_int_or(body.get("limit"), limit),
-    )
-
-
-def _int_or(value: Any, default: int) -> int:
-    return value if type(value) is int else default
-
-
-def _job_filters(name: str | None, status: JobStatus | str | None) -> dict[str, str]:
-    params: dict[str, str] = {}
-    if name is not None:
-        if not isinstance(name, str) or not name:
-            raise ValueError(f"name must be a non-empty str or None, got {name!r}")
-        params["name"] = name
-    if status is not None:
-        member = _STATUSES.get(status) if isinstance(status, str) else None
-        if member is None:
-            valid = ", ".join(_STATUSES)
-            raise ValueError(f"status must be one of {valid} (or a JobStatus), got {status!r}")
-        params["status"] = member.value
-    return params
-
-
-def _check_walk(page_size: int, start_page: int, prefetch: int) -> None:
-    _check_int("page_size", page_size, minimum=1)
-    _check_int("start_page", start_page, minimum=0)
-    _check_int("prefetch", prefetch, minimum=0)
-
-
-def _check_int(name: str, value: Any, *, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
 
 
 def _check_timeout(timeout: float | httpx.Timeout | None) -> httpx.Timeout | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
@@ -14,8 +15,12 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "ClientClosedError",
+    "ConcurrencyLimitError",
     "DataFlowError",
     "EventLoopMismatchError",
+    "ExecutionCanceledError",
+    "ExecutionError",
+    "ExecutionFailedError",
     "MissingCredentialsError",
     "NotFoundError",
     "PaginationError",
@@ -26,6 +31,7 @@ __all__ = [
     "ResponseTooLargeError",
     "ServerError",
     "UnexpectedResponseError",
+    "WaitTimeoutError",
 ]
 
 
@@ -140,7 +146,8 @@ class AmbiguousWriteError(APIConnectionError):
 
     It is not retried, since repeating it could do it twice. ``method`` and ``path``
     name the request; ``cause`` is the failure seen (a timeout, a reset, a 502/503/504).
-    Check the resource's state before trying again.
+    Check the resource's state before trying again. ``candidates`` names the executions
+    that reconciliation found and could not tell apart (see ``executions.run``).
     """
 
     def __init__(
@@ -150,14 +157,21 @@ class AmbiguousWriteError(APIConnectionError):
         cause: DataFlowError,
         *,
         request: httpx.Request | None = None,
+        candidates: Sequence[str] = (),
     ) -> None:
-        super().__init__(
-            f"{method} {path} may or may not have happened: the request was sent, then {cause}",
-            request=request,
+        message = (
+            f"{method} {path} may or may not have happened: the request was sent, then {cause}"
         )
+        if candidates:
+            message += (
+                f"; {len(candidates)} executions were created since, none was waited for: "
+                + ", ".join(candidates)
+            )
+        super().__init__(message, request=request)
         self.method = method
         self.path = path
         self.cause = cause
+        self.candidates = tuple(candidates)
 
 
 class ResponseTooLargeError(DataFlowError):
@@ -189,3 +203,39 @@ class EventLoopMismatchError(DataFlowError):
     A client, with its connections, belongs to the event loop that first used it: create
     one client inside each ``asyncio.run()``.
     """
+
+
+class ConcurrencyLimitError(BadRequestError):
+    """HTTP 400 to a start: the job already runs ``max_concurrent_runs`` executions.
+
+    Recognised from the error body: a 400 whose ``errorType``, message or details speak
+    of the concurrency limit (``maxConcurrentRuns``, "concurrent", "concurrency").
+    """
+
+
+class ExecutionError(DataFlowError):
+    """An awaited execution finished without completing; ``execution`` is how it ended."""
+
+    def __init__(self, message: str, *, execution: Any) -> None:
+        super().__init__(message)
+        self.execution = execution
+
+
+class ExecutionFailedError(ExecutionError):
+    """An awaited execution ended ``FAILED``."""
+
+
+class ExecutionCanceledError(ExecutionError):
+    """An awaited execution ended ``CANCELED``."""
+
+
+class WaitTimeoutError(DataFlowError, TimeoutError):
+    """Waiting for an execution took longer than its ``timeout``.
+
+    ``execution`` is the last state seen (``None`` if none was); the execution itself
+    goes on on the server.
+    """
+
+    def __init__(self, message: str, *, execution: Any = None) -> None:
+        super().__init__(message)
+        self.execution = execution

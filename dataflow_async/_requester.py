@@ -115,7 +115,7 @@ class Requester:
         *,
         params: Mapping[str, str | int] | None = None,
         json: Any = None,
-        timeout: float | httpx.Timeout | None = None,  # noqa: ASYNC109 - httpx's per-read timeouts
+        timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         on_sent: Callable[[], None] | None = None,
         retry: bool = True,

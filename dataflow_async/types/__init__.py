@@ -21,7 +21,7 @@ from ._jobs import Job, JobCondition, JobNode, JobPage
 from ._page import Page
 from ._stats import ExecutionBucket, ExecutionResult, ExecutionTimePoint
 from ._triggers import Trigger, TriggerRule
-from ._workflows import Workflow, WorkflowNode, WorkflowRunAccepted
+from ._workflows import Workflow, WorkflowNode, WorkflowRun, WorkflowRunAccepted
 
 __all__ = [
     "FINISHED_STATUSES",
@@ -48,5 +48,6 @@ __all__ = [
     "Workflow",
     "WorkflowNode",
     "WorkflowNodeType",
+    "WorkflowRun",
     "WorkflowRunAccepted",
 ]

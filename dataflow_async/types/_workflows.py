@@ -6,10 +6,11 @@ from datetime import datetime
 
 import attrs
 
-from ._enums import TriggerRuleType, WorkflowNodeType
+from ._enums import ExecutionStatus, TriggerRuleType, WorkflowNodeType
+from ._executions import JobExecution
 from ._jobs import JobCondition
 
-__all__ = ["Workflow", "WorkflowNode", "WorkflowRunAccepted"]
+__all__ = ["Workflow", "WorkflowNode", "WorkflowRun", "WorkflowRunAccepted"]
 
 
 @attrs.frozen
@@ -63,3 +64,17 @@ class WorkflowRunAccepted:
     workflow_id: str
     status: str
     trigger_id: str | None = None
+
+
+@attrs.frozen
+class WorkflowRun:
+    """A finished run of a workflow, as ``workflows.run()`` returns it.
+
+    ``executions`` are the job executions the run started, each finished; ``status`` is
+    ``COMPLETED`` when all completed, else ``FAILED`` if any failed, else ``CANCELED``.
+    """
+
+    workflow_id: str
+    trigger_id: str | None
+    executions: tuple[JobExecution, ...]
+    status: ExecutionStatus | str

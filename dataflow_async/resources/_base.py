@@ -1,0 +1,252 @@
+"""What every resource shares: the requester it sends through, decoding, the answers of
+deletes and cancels, and paging generic over the item type."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import AsyncGenerator, Callable, Coroutine, Mapping, Sequence
+from contextlib import aclosing
+from typing import Any, Generic, Protocol, TypeVar, cast
+
+import attrs
+import httpx
+
+from .._converter import paused_gc, structure_page
+from .._errors import UnexpectedResponseError
+from .._json import JSONDecodeError, loads
+from .._pagination import AsyncPager, WalkStats, walk_jobs
+from ..types import JobPage, Page
+from ._validate import check_options, check_walk
+
+__all__ = [
+    "DEFAULT_PAGE_SIZE",
+    "Options",
+    "Requester",
+    "Resource",
+    "decode",
+    "expect_done",
+    "walk_items",
+]
+
+T = TypeVar("T")
+P = TypeVar("P")
+
+DEFAULT_PAGE_SIZE = 1000
+_EXCERPT = 200
+
+Options = dict[str, Any]
+"""Per-call ``timeout`` and ``extra_headers``, as passed to the requester."""
+
+FinishPage = Callable[[], P]
+FetchPage = Callable[[int, int, Callable[[], None] | None], Coroutine[Any, Any, Callable[[], P]]]
+
+
+class Requester(Protocol):
+    """What a resource needs from the client's requester."""
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        json: Any = None,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        on_sent: Callable[[], None] | None = None,
+    ) -> httpx.Response: ...
+
+    async def get(
+        self,
+        path: str,
+        params: Mapping[str, str | int],
+        *,
+        on_sent: Callable[[], None] | None = None,
+    ) -> httpx.Response: ...
+
+
+def options(timeout: Any, extra_headers: Any) -> Options:
+    """The per-call options, checked."""
+    check_options(timeout, extra_headers)
+    return {"timeout": timeout, "extra_headers": extra_headers}
+
+
+def decode(response: httpx.Response, where: str) -> Any:
+    """The JSON body of a successful response; `UnexpectedResponseError` if it is not JSON."""
+    try:
+        return loads(response.content)
+    except JSONDecodeError:
+        raise UnexpectedResponseError(
+            f"{where} answered a body that is not JSON: {_excerpt(response.content)}",
+            response=response,
+        ) from None
+
+
+def expect_done(response: httpx.Response, where: str) -> None:
+    """Accept the answers a delete or a cancel may get: ``true``, an empty body, 204, or
+    the 404 of a retry that found the resource already gone."""
+    if response.status_code in (204, 404) or not response.content.strip():
+        return
+    try:
+        body = loads(response.content)
+    except JSONDecodeError:
+        body = None
+    if body is not True:
+        raise UnexpectedResponseError(
+            f"{where} answered {_excerpt(response.content)}, not true", response=response
+        )
+
+
+def _excerpt(content: bytes) -> str:
+    text = content[:_EXCERPT].decode("utf-8", "replace")
+    return repr(text) + ("..." if len(content) > _EXCERPT else "")
+
+
+class Resource:
+    """A group of operations sent through one client's requester."""
+
+    def __init__(self, requester: Requester) -> None:
+        self._requester = requester
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        opts: Options,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        json: Any = None,
+    ) -> httpx.Response:
+        return await self._requester.request(method, path, params=params, json=json, **opts)
+
+    def _fetcher(
+        self,
+        path: str,
+        params: Mapping[str, str | int],
+        finish: Callable[[httpx.Response, int, int], P],
+        opts: Options,
+    ) -> FetchPage[P]:
+        """``fetch(page, limit, on_sent)`` for the paginator: one GET of ``path``."""
+        requester = self._requester
+        plain = opts["timeout"] is None and opts["extra_headers"] is None
+
+        async def fetch(
+            number: int, limit: int, on_sent: Callable[[], None] | None
+        ) -> Callable[[], P]:
+            query = {**params, "page": number, "limit": limit}
+            if plain:
+                response = await requester.get(path, query, on_sent=on_sent)
+            else:
+                response = await requester.request(
+                    "GET", path, params=query, on_sent=on_sent, **opts
+                )
+            return functools.partial(finish, response, number, limit)
+
+        return fetch
+
+    def _list_pager(
+        self,
+        path: str,
+        params: Mapping[str, str | int],
+        item_cls: type[T],
+        key: Callable[[T], str],
+        opts: Options,
+        *,
+        page_size: int,
+        max_items: int | None,
+        prefetch: int,
+        dedupe: bool = True,
+        start_page: int = 0,
+    ) -> AsyncPager[T]:
+        """Every item of a list operation, page after page (checked now, sent later)."""
+        check_walk(page_size, max_items, prefetch, start_page)
+        if not isinstance(dedupe, bool):
+            raise ValueError(f"dedupe must be a bool, got {dedupe!r}")
+        stats = WalkStats()
+        finish = functools.partial(_finish_page, item_cls, "GET " + path)
+        walk = walk_items(
+            self._fetcher(path, params, finish, opts),
+            key=key,
+            page_size=page_size,
+            max_items=max_items,
+            dedupe=dedupe,
+            prefetch=prefetch,
+            start_page=start_page,
+            stats=stats,
+        )
+        return AsyncPager(walk, stats)
+
+    async def _list_page(
+        self,
+        path: str,
+        params: Mapping[str, str | int],
+        item_cls: type[T],
+        opts: Options,
+        page: int,
+        limit: int,
+    ) -> Page[T]:
+        response = await self._send(
+            "GET", path, opts, params={**params, "page": page, "limit": limit}
+        )
+        return _finish_page(item_cls, f"GET {path}", response, page, limit)
+
+
+def _finish_page(
+    item_cls: type[T], where: str, response: httpx.Response, page: int, limit: int
+) -> Page[T]:
+    with paused_gc():
+        body = decode(response, where)
+        return structure_page(item_cls, body, page=page, limit=limit, where=where)
+
+
+# Paging generic over the item type, on the walker of job pages: each item travels
+# wrapped with its key in the place of a job id, so the walker's stop rules, guards,
+# prefetch and de-duplication apply unchanged to every list operation.
+
+
+@attrs.frozen(slots=True)
+class _Keyed(Generic[T]):
+    job_id: str
+    item: T
+
+
+def _keyed_fetch(fetch: FetchPage[Page[T]], key: Callable[[T], str]) -> Any:
+    async def keyed(number: int, limit: int, on_sent: Callable[[], None] | None) -> Any:
+        finish = await fetch(number, limit, on_sent)
+
+        def finish_keyed() -> JobPage:
+            page = finish()
+            wrapped = tuple([_Keyed(key(item), item) for item in page.items])
+            return JobPage(
+                jobs=cast(Any, wrapped), count=page.count, page=page.page, limit=page.limit
+            )
+
+        return finish_keyed
+
+    return keyed
+
+
+async def walk_items(
+    fetch: FetchPage[Page[T]],
+    *,
+    key: Callable[[T], str],
+    page_size: int,
+    max_items: int | None,
+    dedupe: bool = True,
+    prefetch: int = 1,
+    start_page: int = 0,
+    stats: WalkStats,
+) -> AsyncGenerator[Sequence[T], None]:
+    """The items of each page, each key at most once (``dedupe``), ``max_items`` at most."""
+    walk = walk_jobs(
+        _keyed_fetch(fetch, key),
+        page_size=page_size,
+        max_items=max_items,
+        dedupe=dedupe,
+        prefetch=prefetch,
+        start_page=start_page,
+        stats=stats,
+    )
+    async with aclosing(walk) as batches:
+        async for batch in batches:
+            yield [cast(_Keyed[T], keyed).item for keyed in batch]

@@ -1,0 +1,321 @@
+"""``client.jobs``: list, read, create, change, verify and delete jobs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import httpx
+
+from .._converter import paused_gc, structure, structure_jobs, unstructure
+from .._errors import APIStatusError, UnexpectedResponseError
+from .._pagination import AsyncPager, WalkStats, walk_jobs
+from .._pagination import walk_pages as walk_job_pages
+from ..types import Job, JobNode, JobPage, JobStatus, JobType
+from ._base import DEFAULT_PAGE_SIZE, Requester, Resource, decode, expect_done, options
+from ._validate import (
+    check_job_condition,
+    check_name,
+    check_page,
+    check_positive,
+    check_walk,
+    enum_value,
+    path_id,
+    to_model,
+)
+
+__all__ = ["JOBS_PATH", "Jobs"]
+
+JOBS_PATH = "/api/v1/jobs"
+
+
+class Jobs:
+    """The job operations, as ``client.jobs``.
+
+    Every method takes ``timeout`` (seconds, or an ``httpx.Timeout``, for this call) and
+    ``extra_headers`` (added to this call's request) keyword arguments. Bad arguments
+    raise ``ValueError`` or ``TypeError`` before anything is sent.
+    """
+
+    def __init__(self, requester: Requester) -> None:
+        self._base = Resource(requester)
+        self._update_with_put = False
+
+    async def list(
+        self,
+        *,
+        name: str | None = None,
+        status: JobStatus | str | None = None,
+        page: int = 0,
+        limit: int = DEFAULT_PAGE_SIZE,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> JobPage:
+        """One page of jobs (``page`` is 0-based), filtered by ``name`` and ``status``.
+
+        ``status`` is one of `JobStatus` in any case; any other value raises
+        ``ValueError`` (the API's list of statuses is closed).
+        """
+        params = job_filters(name, status)
+        check_page(page, limit)
+        fetch = self._base._fetcher(JOBS_PATH, params, job_page, options(timeout, extra_headers))
+        return (await fetch(page, limit, None))()
+
+    def iter_pages(
+        self,
+        *,
+        name: str | None = None,
+        status: JobStatus | str | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        start_page: int = 0,
+        prefetch: int = 1,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> AsyncPager[JobPage]:
+        """Every non-empty page of jobs, as `DataFlowClient.iter_job_pages`."""
+        params = job_filters(name, status)
+        check_walk(page_size, None, prefetch, start_page)
+        opts = options(timeout, extra_headers)
+        stats = WalkStats()
+        walk = walk_job_pages(
+            self._base._fetcher(JOBS_PATH, params, job_page, opts),
+            page_size=page_size,
+            start_page=start_page,
+            prefetch=prefetch,
+            stats=stats,
+        )
+        return AsyncPager(walk, stats)
+
+    def iter(
+        self,
+        *,
+        name: str | None = None,
+        status: JobStatus | str | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        max_items: int | None = None,
+        dedupe: bool = True,
+        prefetch: int = 1,
+        start_page: int = 0,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> AsyncPager[Job]:
+        """Every matching job, page after page, as `DataFlowClient.iter_jobs`."""
+        params = job_filters(name, status)
+        check_walk(page_size, max_items, prefetch, start_page)
+        if not isinstance(dedupe, bool):
+            raise ValueError(f"dedupe must be a bool, got {dedupe!r}")
+        opts = options(timeout, extra_headers)
+        stats = WalkStats()
+        walk = walk_jobs(
+            self._base._fetcher(JOBS_PATH, params, job_page, opts),
+            page_size=page_size,
+            max_items=max_items,
+            dedupe=dedupe,
+            prefetch=prefetch,
+            start_page=start_page,
+            stats=stats,
+        )
+        return AsyncPager(walk, stats)
+
+    async def get(
+        self,
+        job_id: str,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> Job:
+        """One job with its detail fields (``job_condition``, ``nodes``, ``description``)."""
+        path = f"{JOBS_PATH}/{path_id('job_id', job_id)}"
+        response = await self._base._send("GET", path, options(timeout, extra_headers))
+        return structure(Job, decode(response, f"GET {path}"), where=f"GET {path}")
+
+    async def create(
+        self,
+        *,
+        name: str,
+        type: JobType | str = JobType.SCRIPT,
+        job_condition: Any = None,
+        max_concurrent_runs: int | None = None,
+        nodes: Sequence[JobNode | Mapping[str, Any]] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> Job:
+        """Create a job and return it as the service answers (200 or 201).
+
+        ``job_condition`` is a `JobCondition` or a mapping of its fields; ``nodes`` the
+        nodes of a ``VISUAL`` job, as `JobNode` s or mappings.
+        """
+        body = {"name": check_name(name), "type": enum_value(JobType, type, "type")}
+        body.update(_job_fields(job_condition, max_concurrent_runs, nodes))
+        opts = options(timeout, extra_headers)
+        response = await self._base._send("POST", JOBS_PATH, opts, json=body)
+        return structure(Job, decode(response, f"POST {JOBS_PATH}"), where=f"POST {JOBS_PATH}")
+
+    async def update(
+        self,
+        job_id: str,
+        *,
+        type: JobType | str,
+        name: str | None = None,
+        job_condition: Any = None,
+        max_concurrent_runs: int | None = None,
+        nodes: Sequence[JobNode | Mapping[str, Any]] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> Job:
+        """Change a job: only the fields given are sent (``PATCH``).
+
+        A server that answers ``PATCH`` with 405 (an older revision of the API) is sent
+        ``PUT`` with the older body instead (``name`` required: read from the job when
+        not given; ``isTemp: false``), and this client uses ``PUT`` from then on.
+        """
+        path = f"{JOBS_PATH}/{path_id('job_id', job_id)}"
+        body: dict[str, Any] = {"type": enum_value(JobType, type, "type")}
+        if name is not None:
+            body["name"] = check_name(name)
+        body.update(_job_fields(job_condition, max_concurrent_runs, nodes))
+        opts = options(timeout, extra_headers)
+        if not self._update_with_put:
+            try:
+                response = await self._base._send("PATCH", path, opts, json=body)
+                return structure(Job, decode(response, f"PATCH {path}"), where=f"PATCH {path}")
+            except APIStatusError as exc:
+                if exc.status_code != 405:
+                    raise
+            self._update_with_put = True
+        if "name" not in body:
+            body["name"] = (await self.get(job_id, **opts)).name
+        response = await self._base._send("PUT", path, opts, json={**body, "isTemp": False})
+        return structure(Job, decode(response, f"PUT {path}"), where=f"PUT {path}")
+
+    async def update_execution_config(
+        self,
+        job_id: str,
+        job_condition: Any,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> Job:
+        """Change a job's stored execution settings (``PUT .../executions``); fields left
+        ``None`` keep their stored value. Returns the job as the service answers."""
+        path = f"{JOBS_PATH}/{path_id('job_id', job_id)}/executions"
+        body = {"jobCondition": unstructure(check_job_condition(job_condition))}
+        response = await self._base._send("PUT", path, options(timeout, extra_headers), json=body)
+        return structure(Job, decode(response, f"PUT {path}"), where=f"PUT {path}")
+
+    async def verify(
+        self,
+        *,
+        name: str,
+        nodes: Sequence[JobNode | Mapping[str, Any]],
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> Any:
+        """Check a job definition without saving it.
+
+        Returns what the service answered (decoded JSON; ``None`` for an empty body): the
+        API documents no body. A definition the service refuses raises `BadRequestError`.
+        """
+        body = {"name": check_name(name), "nodes": _nodes(nodes)}
+        path = f"{JOBS_PATH}/verify"
+        response = await self._base._send("POST", path, options(timeout, extra_headers), json=body)
+        if response.status_code == 204 or not response.content.strip():
+            return None
+        return decode(response, f"POST {path}")
+
+    async def delete(
+        self,
+        job_id: str,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> None:
+        """Delete a job (answered ``true``, an empty body or 204)."""
+        path = f"{JOBS_PATH}/{path_id('job_id', job_id)}"
+        response = await self._base._send("DELETE", path, options(timeout, extra_headers))
+        expect_done(response, f"DELETE {path}")
+
+
+def _job_fields(job_condition: Any, max_concurrent_runs: Any, nodes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {}
+    if max_concurrent_runs is not None:
+        body["maxConcurrentRuns"] = check_positive(max_concurrent_runs, "max_concurrent_runs")
+    if job_condition is not None:
+        body["jobCondition"] = unstructure(check_job_condition(job_condition))
+    if nodes is not None:
+        body["nodes"] = _nodes(nodes)
+    return body
+
+
+def _nodes(nodes: Any) -> list[dict[str, Any]]:
+    """Job nodes as sent: `JobNode` s, or mappings with ``id``, ``name``, ``type``,
+    ``parent_node_ids`` (or ``parentNodeIds``) and the type-specific keys as the API
+    spells them."""
+    if isinstance(nodes, str | bytes | Mapping) or not isinstance(nodes, Sequence):
+        raise TypeError("nodes must be a sequence of JobNode or mappings")
+    return [unstructure(_node(node, index)) for index, node in enumerate(nodes)]
+
+
+def _node(node: Any, index: int) -> JobNode:
+    if isinstance(node, JobNode):
+        return node
+    if not isinstance(node, Mapping):
+        raise TypeError(f"nodes[{index}] must be a JobNode or a mapping")
+    if not {"id", "name", "type"} <= set(node):
+        raise ValueError(f"nodes[{index}] needs id, name and type")
+    known = {"id", "name", "type", "parent_node_ids", "parentNodeIds", "properties"}
+    properties = {k: v for k, v in node.items() if k not in known}
+    properties.update(node.get("properties") or {})
+    parents = node.get("parent_node_ids", node.get("parentNodeIds", ()))
+    fields = {"id": node["id"], "name": node["name"], "type": node["type"]}
+    return to_model(
+        JobNode,
+        {**fields, "parent_node_ids": tuple(parents), "properties": properties},
+        f"nodes[{index}]",
+    )
+
+
+def job_filters(name: str | None, status: JobStatus | str | None) -> dict[str, str]:
+    """The query of a job listing: a non-empty ``name``, a known ``status``."""
+    params: dict[str, str] = {}
+    if name is not None:
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"name must be a non-empty str or None, got {name!r}")
+        params["name"] = name
+    if status is not None:
+        if not isinstance(status, str):
+            raise ValueError(f"status must be a JobStatus or a str, got {status!r}")
+        params["status"] = enum_value(JobStatus, status, "status", closed=True)
+    return params
+
+
+def job_page(response: httpx.Response, page: int, limit: int) -> JobPage:
+    """Decode and structure a getJobs response; `UnexpectedResponseError` if it is not
+    that shape. The cyclic GC is paused meanwhile (see `paused_gc`)."""
+    with paused_gc():
+        body = decode(response, f"GET {JOBS_PATH}")
+        return _structure_job_page(body, page, limit)
+
+
+def _structure_job_page(body: Any, page: int, limit: int) -> JobPage:
+    if not isinstance(body, dict) or not isinstance(body.get("list"), list):
+        shape = type(body).__name__ if not isinstance(body, dict) else f"keys {sorted(body)[:8]}"
+        raise UnexpectedResponseError(
+            f"GET {JOBS_PATH} answered a {shape}, not an object with a 'list' of jobs"
+        )
+    try:
+        jobs = structure_jobs(body["list"])
+    except ValueError as exc:
+        raise UnexpectedResponseError(
+            f"GET {JOBS_PATH} sent a job that does not fit: {exc}"
+        ) from None
+    return JobPage(
+        jobs=jobs,
+        count=_int_or(body.get("count"), len(jobs)),
+        page=_int_or(body.get("page"), page),
+        limit=_int_or(body.get("limit"), limit),
+    )
+
+
+def _int_or(value: Any, default: int) -> int:
+    return value if type(value) is int else default

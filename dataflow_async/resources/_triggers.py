@@ -1,0 +1,130 @@
+"""``client.triggers``: list, read, create and delete triggers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+from .._converter import structure, unstructure
+from .._pagination import AsyncPager
+from ..types import Page, Trigger, TriggerRule, TriggerType
+from ._base import DEFAULT_PAGE_SIZE, Requester, Resource, decode, expect_done, options
+from ._validate import check_name, check_page, check_trigger_rule, enum_value, path_id
+
+__all__ = ["TRIGGERS_PATH", "Triggers"]
+
+TRIGGERS_PATH = "/api/v1/triggers"
+
+
+def trigger_key(trigger: Trigger) -> str:
+    return trigger.trigger_id
+
+
+class Triggers:
+    """The trigger operations, as ``client.triggers``. The API has no update of a
+    trigger: delete it and create another.
+
+    Every method takes ``timeout`` and ``extra_headers`` keyword arguments for that call.
+    """
+
+    def __init__(self, requester: Requester) -> None:
+        self._base = Resource(requester)
+
+    async def list(
+        self,
+        *,
+        name: str | None = None,
+        page: int = 0,
+        limit: int = DEFAULT_PAGE_SIZE,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> Page[Trigger]:
+        """One page of triggers, filtered by ``name``."""
+        check_page(page, limit)
+        opts = options(timeout, extra_headers)
+        return await self._base._list_page(
+            TRIGGERS_PATH, _filters(name), Trigger, opts, page, limit
+        )
+
+    def iter(
+        self,
+        *,
+        name: str | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        max_items: int | None = None,
+        prefetch: int = 1,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> AsyncPager[Trigger]:
+        """Every matching trigger, page after page, each trigger id once."""
+        opts = options(timeout, extra_headers)
+        return self._base._list_pager(
+            TRIGGERS_PATH,
+            _filters(name),
+            Trigger,
+            trigger_key,
+            opts,
+            page_size=page_size,
+            max_items=max_items,
+            prefetch=prefetch,
+        )
+
+    async def get(
+        self,
+        trigger_id: str,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> Trigger:
+        """One trigger."""
+        path = f"{TRIGGERS_PATH}/{path_id('trigger_id', trigger_id)}"
+        response = await self._base._send("GET", path, options(timeout, extra_headers))
+        return structure(Trigger, decode(response, f"GET {path}"), where=f"GET {path}")
+
+    async def create(
+        self,
+        *,
+        name: str,
+        type: TriggerType | str,
+        rule: TriggerRule | Mapping[str, Any],
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> Trigger:
+        """Create a trigger and return it as the service answers (200 or 201).
+
+        ``rule`` is a `TriggerRule` or a mapping of its fields and must carry what its
+        type requires: ``interval`` and ``time`` for ``RECURRING`` (plus ``day_of_week``
+        for ``WEEK``, ``date_of_month`` for ``MONTH``), ``execution_date`` for
+        ``ONE_TIME``; otherwise ``ValueError`` before anything is sent.
+        """
+        body = {
+            "name": check_name(name),
+            "type": enum_value(TriggerType, type, "type"),
+            "triggerRule": unstructure(check_trigger_rule(rule)),
+        }
+        opts = options(timeout, extra_headers)
+        response = await self._base._send("POST", TRIGGERS_PATH, opts, json=body)
+        where = f"POST {TRIGGERS_PATH}"
+        return structure(Trigger, decode(response, where), where=where)
+
+    async def delete(
+        self,
+        trigger_id: str,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> None:
+        """Delete a trigger (answered ``true``, an empty body or 204)."""
+        path = f"{TRIGGERS_PATH}/{path_id('trigger_id', trigger_id)}"
+        response = await self._base._send("DELETE", path, options(timeout, extra_headers))
+        expect_done(response, f"DELETE {path}")
+
+
+def _filters(name: Any) -> dict[str, str | int]:
+    if name is None:
+        return {}
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"name must be a non-empty str or None, got {name!r}")
+    return {"name": name}

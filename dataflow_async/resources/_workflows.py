@@ -1,0 +1,280 @@
+"""``client.workflows``: list, read, create, change, delete and run workflows."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import attrs
+import httpx
+
+from .. import _awaiting
+from .._converter import structure, unstructure
+from .._pagination import AsyncPager
+from .._polling import PollPolicy
+from .._workflow_run import run_workflow
+from ..types import (
+    JobExecution,
+    Page,
+    TriggerRuleType,
+    Workflow,
+    WorkflowNode,
+    WorkflowNodeType,
+    WorkflowRun,
+    WorkflowRunAccepted,
+)
+from ._base import DEFAULT_PAGE_SIZE, Requester, Resource, decode, expect_done, options
+from ._executions import Executions, check_poll, execution_key, server_clock
+from ._validate import check_job_condition, check_name, check_page, enum_value, path_id, to_model
+
+__all__ = ["WORKFLOWS_PATH", "Workflows"]
+
+WORKFLOWS_PATH = "/api/v1/workflows"
+
+
+def workflow_key(workflow: Workflow) -> str:
+    return workflow.workflow_id
+
+
+class Workflows:
+    """The workflow operations, as ``client.workflows``.
+
+    A workflow is a start trigger node fanning out to job nodes. Every method takes
+    ``timeout`` and ``extra_headers`` keyword arguments for that call.
+    """
+
+    def __init__(self, requester: Requester) -> None:
+        self._base = Resource(requester)
+
+    async def list(
+        self,
+        *,
+        page: int = 0,
+        limit: int = DEFAULT_PAGE_SIZE,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> Page[Workflow]:
+        """One page of workflows (``page`` is 0-based)."""
+        check_page(page, limit)
+        opts = options(timeout, extra_headers)
+        return await self._base._list_page(WORKFLOWS_PATH, {}, Workflow, opts, page, limit)
+
+    def iter(
+        self,
+        *,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        max_items: int | None = None,
+        prefetch: int = 1,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> AsyncPager[Workflow]:
+        """Every workflow, page after page, each workflow id once."""
+        opts = options(timeout, extra_headers)
+        return self._base._list_pager(
+            WORKFLOWS_PATH,
+            {},
+            Workflow,
+            workflow_key,
+            opts,
+            page_size=page_size,
+            max_items=max_items,
+            prefetch=prefetch,
+        )
+
+    async def get(
+        self,
+        workflow_id: str,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> Workflow:
+        """One workflow with its nodes."""
+        path = _path(workflow_id)
+        response = await self._base._send("GET", path, options(timeout, extra_headers))
+        return structure(Workflow, decode(response, f"GET {path}"), where=f"GET {path}")
+
+    async def create(
+        self,
+        *,
+        name: str,
+        nodes: Sequence[WorkflowNode | Mapping[str, Any]],
+        is_temp: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> Workflow:
+        """Create a workflow and return it as the service answers (200 or 201).
+
+        ``nodes`` are `WorkflowNode` s or mappings of their fields: one ``TRIGGER`` node
+        (``parent_node_ids`` empty) and ``JOB`` nodes whose ``parent_node_ids`` hold the
+        trigger's id. ``is_temp=True`` saves a draft; it is always sent (older revisions
+        require it).
+        """
+        body = _workflow_body(name, nodes, is_temp)
+        opts = options(timeout, extra_headers)
+        response = await self._base._send("POST", WORKFLOWS_PATH, opts, json=body)
+        where = f"POST {WORKFLOWS_PATH}"
+        return structure(Workflow, decode(response, where), where=where)
+
+    async def update(
+        self,
+        workflow_id: str,
+        *,
+        name: str,
+        nodes: Sequence[WorkflowNode | Mapping[str, Any]],
+        is_temp: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> Workflow:
+        """Replace a workflow's name and nodes (``PUT``) and return it."""
+        path = _path(workflow_id)
+        body = _workflow_body(name, nodes, is_temp)
+        response = await self._base._send("PUT", path, options(timeout, extra_headers), json=body)
+        return structure(Workflow, decode(response, f"PUT {path}"), where=f"PUT {path}")
+
+    async def delete(
+        self,
+        workflow_id: str,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> None:
+        """Delete a workflow (answered ``true``, an empty body or 204)."""
+        path = _path(workflow_id)
+        response = await self._base._send("DELETE", path, options(timeout, extra_headers))
+        expect_done(response, f"DELETE {path}")
+
+    async def execute(
+        self,
+        workflow_id: str,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> WorkflowRunAccepted:
+        """Ask for a run of a workflow whose start trigger is manual or an event (202).
+
+        The answer says the run was accepted, not done, and carries no execution id:
+        its executions appear in `iter_executions`. The request is never repeated once
+        it may have reached the service.
+        """
+        path = f"{_path(workflow_id)}/executions"
+        response = await self._base._send("POST", path, options(timeout, extra_headers))
+        where = f"POST {path}"
+        return structure(WorkflowRunAccepted, decode(response, where), where=where)
+
+    async def list_executions(
+        self,
+        workflow_id: str,
+        *,
+        filter: str | None = None,
+        page: int = 0,
+        limit: int = DEFAULT_PAGE_SIZE,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> Page[JobExecution]:
+        """One page of the job executions that runs of a workflow started."""
+        check_page(page, limit)
+        path = f"{_path(workflow_id)}/executions"
+        opts = options(timeout, extra_headers)
+        return await self._base._list_page(path, _filter(filter), JobExecution, opts, page, limit)
+
+    def iter_executions(
+        self,
+        workflow_id: str,
+        *,
+        filter: str | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        max_items: int | None = None,
+        prefetch: int = 1,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> AsyncPager[JobExecution]:
+        """Every job execution started by runs of a workflow, each execution id once.
+
+        ``filter`` is sent as the API's ``filter`` query parameter (documented as "by
+        workflow name"; its exact meaning is not documented).
+        """
+        path = f"{_path(workflow_id)}/executions"
+        opts = options(timeout, extra_headers)
+        return self._base._list_pager(
+            path,
+            _filter(filter),
+            JobExecution,
+            execution_key,
+            opts,
+            page_size=page_size,
+            max_items=max_items,
+            prefetch=prefetch,
+        )
+
+    async def run(
+        self,
+        workflow_id: str,
+        *,
+        timeout: float | None = None,
+        poll: PollPolicy | None = None,
+    ) -> WorkflowRun:
+        """Execute a workflow and wait until every execution it started has finished.
+
+        The executions are found by the run's trigger and start time (the service
+        returns no execution id). ``timeout`` bounds the whole call (`WaitTimeoutError`);
+        an execute that may or may not have happened is reconciled, never repeated.
+        """
+        path_id("workflow_id", workflow_id)
+        _awaiting.check_timeout(timeout)
+        requester = self._base._requester
+        return await run_workflow(
+            self,
+            Executions(requester),
+            workflow_id,
+            poll=check_poll(poll),
+            timeout=timeout,
+            server_now=server_clock(requester),
+        )
+
+
+def _path(workflow_id: str) -> str:
+    return f"{WORKFLOWS_PATH}/{path_id('workflow_id', workflow_id)}"
+
+
+def _filter(value: Any) -> dict[str, str | int]:
+    if value is None:
+        return {}
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"filter must be a non-empty str or None, got {value!r}")
+    return {"filter": value}
+
+
+def _workflow_body(name: Any, nodes: Any, is_temp: Any) -> dict[str, Any]:
+    if not isinstance(is_temp, bool):
+        raise TypeError(f"is_temp must be a bool, not {type(is_temp).__name__}")
+    if isinstance(nodes, str | bytes | Mapping) or not isinstance(nodes, Sequence):
+        raise TypeError("nodes must be a sequence of WorkflowNode or mappings")
+    if not nodes:
+        raise ValueError("nodes must hold at least the start trigger node")
+    return {
+        "name": check_name(name),
+        "isTemp": is_temp,
+        "nodes": [_node(node, index) for index, node in enumerate(nodes)],
+    }
+
+
+def _node(value: Any, index: int) -> dict[str, Any]:
+    field = f"nodes[{index}]"
+    node = to_model(WorkflowNode, value, field)
+    path_id(f"{field}.id", node.id)
+    parents = node.parent_node_ids
+    if isinstance(parents, str) or not isinstance(parents, Sequence):
+        raise TypeError(f"{field}.parent_node_ids must be a sequence of ids")
+    node = attrs.evolve(
+        node,
+        type=enum_value(WorkflowNodeType, node.type, f"{field}.type"),
+        parent_node_ids=tuple(parents),
+        trigger_rule=None
+        if node.trigger_rule is None
+        else enum_value(TriggerRuleType, node.trigger_rule, f"{field}.trigger_rule"),
+        job_condition=None
+        if node.job_condition is None
+        else check_job_condition(node.job_condition, f"{field}.job_condition"),
+        is_valid=None,
+    )
+    return unstructure(node)
