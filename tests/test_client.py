@@ -27,10 +27,20 @@ from .conftest import SECRET_KEY, FakeAPI, job_json, page_json
 MakeClient = Callable[..., DataFlowClient]
 
 
+async def test_a_known_status_is_accepted_in_any_case_and_sent_as_the_api_spells_it(
+    make_client: MakeClient, fake_api: FakeAPI
+) -> None:
+    async with make_client() as client:
+        await client.list_jobs(status="running")
+        async for _ in client.iter_jobs(status="Ready"):
+            pass
+    assert [r.url.params["status"] for r in fake_api.requests] == ["RUNNING", "READY"]
+
+
 @pytest.mark.parametrize(
     "kwargs",
     [
-        {"status": "running"},
+        {"status": "runnin"},
         {"status": "FINISHED"},
         {"status": 3},
         {"name": ""},
