@@ -123,6 +123,22 @@ def is_excerpt(code: str, source: str) -> bool:
     )
 
 
+# What a clean exit must not print: a leaked client, an unawaited coroutine, a lost task.
+LEAK_SIGNS = ("Exception ignored", "ResourceWarning", "was never awaited", "Task was destroyed")
+
+
+def program_problems(block: Block, returncode: int, stdout: str, stderr: str) -> list[str]:
+    """What is wrong with how a program ran (nothing, when it exited 0, cleanly, and printed
+    something if it calls ``print``)."""
+    problems = []
+    if returncode != 0:
+        problems.append(f"exited with {returncode}")
+    problems += [f"printed {sign!r} on stderr" for sign in LEAK_SIGNS if sign in stderr]
+    if returncode == 0 and prints(block.code) and not stdout.strip():
+        problems.append("calls print() but printed nothing")
+    return problems
+
+
 def prints(code: str) -> bool:
     """Whether a program means to print something (a call of ``print``)."""
     tree = ast.parse(code)
