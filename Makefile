@@ -62,7 +62,7 @@ bench: $(VENV)/.test-installed
 
 # The release matrix (noxfile.py): the suite on every supported Python this machine has, with
 # the lowest declared dependency versions, then with the newest and without orjson. Slow (about
-# 15 minutes); not part of `make test`. Pythons under pyenv are made visible to nox.
+# 20 minutes on 2 cores); not part of `make test`. Pythons under pyenv are made visible to nox.
 PYENV_ROOT ?= $(HOME)/.pyenv
 $(VENV)/.nox-installed: | $(VENV)/.test-installed
 	$(BIN)/python -m pip install $(PIP) 'nox>=2024.10.9'
