@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PIP := --quiet --disable-pip-version-check
 
-.PHONY: demo test lint typecheck docs pytest dist bench clean
+.PHONY: demo test lint typecheck docs docs-build pytest dist bench matrix clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed (set PYTHON=python3.11)")'
@@ -22,7 +22,7 @@ $(VENV)/.test-installed: pyproject.toml | $(BIN)/python
 demo: $(VENV)/.demo-installed
 	$(BIN)/dataflow-async demo
 
-test: lint typecheck docs pytest dist
+test: lint typecheck docs-build pytest dist
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .
@@ -31,9 +31,16 @@ lint: $(VENV)/.test-installed
 typecheck: $(VENV)/.test-installed
 	$(BIN)/mypy --strict dataflow_async docs/examples tests/typecheck
 
-# The documentation site, strict: a broken link or reference fails.
-docs: $(VENV)/.test-installed
+# The documentation site, built strictly (a broken link or reference fails) into .venv/site.
+# NO_MKDOCS_2_WARNING: mkdocs-material prints an end-of-life notice about MkDocs 2 on each run.
+docs-build: $(VENV)/.test-installed
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir $(VENV)/site
+
+# Build the site, then serve it on http://127.0.0.1:8000 with live reload (Ctrl+C stops).
+DOCS_ADDR ?= 127.0.0.1:8000
+docs: docs-build
+	@echo "Site built in $(VENV)/site; serving it on http://$(DOCS_ADDR)/"
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve --strict --dev-addr $(DOCS_ADDR)
 
 pytest: $(VENV)/.test-installed
 	$(BIN)/pytest
@@ -53,5 +60,17 @@ dist: $(VENV)/.test-installed
 bench: $(VENV)/.test-installed
 	$(BIN)/python benchmarks/bench_jobs.py
 
+# The release matrix (noxfile.py): the suite on every supported Python this machine has, with
+# the lowest declared dependency versions, then with the newest and without orjson. Slow (about
+# 20 minutes on 2 cores); not part of `make test`. Pythons under pyenv are made visible to nox.
+PYENV_ROOT ?= $(HOME)/.pyenv
+$(VENV)/.nox-installed: | $(VENV)/.test-installed
+	$(BIN)/python -m pip install $(PIP) 'nox>=2024.10.9'
+	@touch $@
+
+matrix: $(VENV)/.nox-installed
+	PATH="$$(ls -d $(PYENV_ROOT)/versions/3.*/bin 2>/dev/null | sort -rV | tr '\n' ':')$$PATH" \
+		$(BIN)/nox --no-color $(NOXFLAGS)
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist site
+	rm -rf $(VENV) .nox .pytest_cache .mypy_cache .ruff_cache build dist site
