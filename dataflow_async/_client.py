@@ -15,7 +15,15 @@ from ._credentials import Credentials
 from ._errors import UnexpectedResponseError
 from ._lifecycle import AsyncClosing
 from ._models import Job, JobPage, JobStatus
-from ._pagination import AsyncPager, FetchPage, WalkStats, walk_jobs, walk_pages
+from ._pagination import (
+    AsyncPager,
+    FetchPage,
+    LimitedFetch,
+    WalkStats,
+    check_prefetch,
+    walk_jobs,
+    walk_pages,
+)
 from ._retry import RetryPolicy
 from ._transport import Transport, decode_json
 from ._version import __version__
@@ -194,16 +202,27 @@ class DataFlowClient(AsyncClosing):
         )
         return AsyncPager(walk, stats)
 
-    def _page_fetcher(self, filters: dict[str, str]) -> FetchPage:
+    def _page_fetcher(self, filters: dict[str, str]) -> FetchPage[JobPage]:
         async def fetch(
-            number: int, limit: int, on_sent: Callable[[], None] | None
+            number: int,
+            limit: int,
+            on_sent: Callable[[], None] | None,
+            /,
+            *,
+            speculative: bool = False,
         ) -> Callable[[], JobPage]:
             response = await self._transport.get(
-                JOBS_PATH, {**filters, "page": number, "limit": limit}, on_sent=on_sent
+                JOBS_PATH,
+                {**filters, "page": number, "limit": limit},
+                on_sent=on_sent,
+                retry=not speculative,
             )
             return functools.partial(_job_page, response, number, limit)
 
-        return fetch
+        # More requests than the pool has connections would only queue in the pool,
+        # where each freed connection is offered to every queued request.
+        pool = _pool_size(self._transport)
+        return fetch if pool is None else LimitedFetch(fetch, pool)
 
     async def _fetch_page(self, filters: dict[str, str], page: int, limit: int) -> JobPage:
         finish = await self._page_fetcher(filters)(page, limit, None)
@@ -261,7 +280,15 @@ def _job_filters(name: str | None, status: JobStatus | str | None) -> dict[str, 
 def _check_walk(page_size: int, start_page: int, prefetch: int) -> None:
     _check_int("page_size", page_size, minimum=1)
     _check_int("start_page", start_page, minimum=0)
-    _check_int("prefetch", prefetch, minimum=0)
+    check_prefetch(prefetch)
+
+
+def _pool_size(transport: Transport) -> int | None:
+    """The connection pool's ``max_connections`` when httpx's own transport is in use."""
+    httpx_transport = transport._httpx_transport
+    pool = getattr(httpx_transport, "_pool", None)
+    size = getattr(pool, "_max_connections", None)
+    return size if type(size) is int and size > 0 else None
 
 
 def _check_int(name: str, value: Any, *, minimum: int) -> None:

@@ -132,8 +132,11 @@ class Transport:
         params: Mapping[str, str | int],
         *,
         on_sent: Callable[[], None] | None = None,
+        retry: bool = True,
     ) -> httpx.Response:
         """GET ``path`` and return the successful response, retrying what may be retried.
+
+        With ``retry=False`` a failure raises at once and spends no retry budget.
 
         ``on_sent`` is called once the first attempt's request has been written (with a
         transport other than httpx's own: once it is handed over). A first attempt that
@@ -165,6 +168,8 @@ class Transport:
             if isinstance(outcome, httpx.Response):
                 self.budget.record_success()
                 return outcome
+            if not retry:
+                raise outcome
             if not skew_repaired and self._repair_clock_skew(outcome):
                 skew_repaired = True
                 continue
