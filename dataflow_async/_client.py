@@ -21,6 +21,7 @@ from ._pagination import (
     LimitedFetch,
     WalkStats,
     check_prefetch,
+    job_key,
     walk_jobs,
     walk_pages,
 )
@@ -161,6 +162,7 @@ class DataFlowClient(AsyncClosing):
             start_page=start_page,
             prefetch=prefetch,
             stats=stats,
+            key=job_key,
         )
         return AsyncPager(walk, stats)
 

@@ -26,6 +26,7 @@ __all__ = [
     "LimitedFetch",
     "PageLike",
     "WalkStats",
+    "job_key",
     "walk_items",
     "walk_jobs",
     "walk_pages",
@@ -325,7 +326,7 @@ def walk_jobs(
     """`walk_items` keyed on ``job_id``."""
     return walk_items(
         fetch,
-        key=_job_id,
+        key=job_key,
         page_size=page_size,
         max_items=max_items,
         dedupe=dedupe,
@@ -335,4 +336,5 @@ def walk_jobs(
     )
 
 
-_job_id: Callable[[Any], Hashable] = operator.attrgetter("job_id")
+job_key: Callable[[Any], Hashable] = operator.attrgetter("job_id")
+"""A job's id: the key jobs are told apart by."""
