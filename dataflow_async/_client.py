@@ -179,9 +179,9 @@ class DataFlowClient(AsyncClosing):
     ) -> AsyncPager[Job]:
         """Iterate over every matching job, page after page, ``max_items`` at most.
 
-        With ``dedupe`` (the default) a job seen on one of the previous two pages is
-        not yielded again: jobs created during a walk shift later pages, and a job
-        would otherwise come twice. What was dropped is counted in ``.stats``.
+        With ``dedupe`` (the default) a job seen earlier in the walk is not yielded
+        again: jobs created during a walk shift later pages, and a job would otherwise
+        come twice. What was dropped is counted in ``.stats``.
         ``prefetch`` and ``start_page`` (to resume a walk that failed part-way) are as
         for :meth:`iter_job_pages`; jobs still come in order, once. Arguments are checked
         now, before the first request.
