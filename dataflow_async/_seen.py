@@ -11,10 +11,10 @@ __all__ = ["SeenKeys"]
 _SHARDS = 64
 """Tables, chosen by the low 6 bits of a hash. Each grows on its own, so growing
 copies 1/64 of the whole (a single table would briefly hold old and new: 2.5x)."""
-_SMALL_MAX = 1 << 16
-"""Up to this many keys the hashes live in a plain set: about 0.1 us a key against 0.4
-in the tables, at about 70 bytes a key (4.5 MiB at most). Moving them into the tables
-then takes about 25 ms, once."""
+_SMALL_MAX = 1 << 17
+"""Up to this many keys their hashes live in a plain set: about 0.1 us a key against
+0.4 in the tables, at about 65 bytes a key (8.5 MiB at most). Moving them into the
+tables then takes about 50 ms, once."""
 _FIRST_SIZE = 31
 _MAX_LOAD = 0.75
 """Linear probing at up to 3/4 full, grown by half: measured at about 12 bytes per key

@@ -176,17 +176,17 @@ def test_seen_keys_finds_repeats_within_and_across_batches() -> None:
 
 def test_seen_keys_keeps_every_key_through_growth() -> None:
     seen = SeenKeys()
-    keys = [f"job{i:09d}" for i in range(100_000)]  # past the set, into the tables
+    keys = [f"job{i:09d}" for i in range(150_000)]  # past the set, into the tables
     for start in range(0, len(keys), 1000):
         assert seen.add(keys[start : start + 1000]) is None
-    assert len(seen) == 100_000
+    assert len(seen) == 150_000
     assert seen.add(keys[::997]) == list(range(len(keys[::997])))
     assert seen.add(["job-new"]) is None
 
 
 def test_seen_keys_cost_per_key() -> None:
     seen = SeenKeys()
-    for start in range(0, 200_000, 1000):
+    for start in range(0, 300_000, 1000):
         assert seen.add([f"job{i:09d}" for i in range(start, start + 1000)]) is None
     # 8-byte slots, kept between 1/2 and 3/4 full once past 1 MiB.
     assert seen.nbytes <= 16 * len(seen) + 2**20
