@@ -1,71 +1,105 @@
-"""Walking ``GET /api/v1/jobs`` page by page, with stop rules that cannot loop."""
+"""Walking a paged listing page by page, with stop rules that cannot loop.
+
+One machinery for every list operation: it knows pages only by ``.items``, ``.count``,
+``.page`` and ``.limit``, and items only through a ``key`` (their id).
+"""
 
 from __future__ import annotations
 
-import asyncio
-import functools
-from collections import deque
-from collections.abc import AsyncGenerator, Callable, Coroutine, Iterator, Sequence
+import operator
+from collections.abc import AsyncGenerator, Callable, Hashable, Iterator, Sequence
 from contextlib import aclosing
-from typing import Any, Generic, Self, TypeVar
+from typing import Any, Generic, Protocol, Self, TypeVar
 
 import attrs
 
 from ._errors import PaginationError
 from ._lifecycle import AsyncClosing
-from ._models import Job, JobPage
+from ._pages_ahead import FetchPage, FinishPage, LimitedFetch, PagesAhead
+from ._seen import SeenKeys
 
-__all__ = ["AsyncPager", "WalkStats", "walk_jobs", "walk_pages"]
+__all__ = [
+    "MAX_PREFETCH",
+    "AsyncPager",
+    "FetchPage",
+    "FinishPage",
+    "LimitedFetch",
+    "PageLike",
+    "WalkStats",
+    "job_key",
+    "walk_items",
+    "walk_jobs",
+    "walk_pages",
+]
 
 T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 
-FinishPage = Callable[[], JobPage]
-FetchPage = Callable[[int, int, Callable[[], None] | None], Coroutine[Any, Any, FinishPage]]
-"""``fetch(page, limit, on_sent)``: one request for one page; ``on_sent`` is called
-once the request's bytes have been sent. It gives a ``finish()`` that decodes and
-structures the page: called by the consumer when it reaches that page, so that pages
-requested ahead do not compete with it for the CPU."""
-
-DEDUPE_WINDOW_PAGES = 2
-"""How many previous pages' job ids ``iter_jobs`` remembers to drop repeats."""
 MAX_DROPPED_IDS = 1000
-"""How many dropped job ids :class:`WalkStats` keeps (the count goes on)."""
+"""How many dropped ids `WalkStats` keeps (the count goes on)."""
 
-_SPARE_ITERATIONS = 16
-"""Loop iterations a request sent ahead may take to leave once the current page is
-ready: a new request needs about 4 with an idle pooled connection, 12 with a new one
-(benchmarks/bench_jobs.py measures it)."""
+MAX_PREFETCH = 64
+"""The largest ``prefetch`` accepted. httpcore offers each freed connection to every
+queued request (a cost of queued x connections): prefetch=1500 blocked the event loop
+for 29 s. Measured on loopback against the emulator, a walk that sends N requests at
+once (a one-page listing, prefetch=N) stalled the loop at worst 0.29 s for N=16 and
+0.20 s for N=64 (the noise of a busy 2-core machine), 3.1 s for N=256, and hit
+connect timeouts for N=1024. 64 pages ahead hide 50 ms of latency for pages that take
+under 1 ms to decode, more than any walk needs."""
 
-# A page that holds exactly the jobs of a page already seen is "stale": a server that
-# ignores ``page`` (or cycles) sends nothing but stale pages, while jobs created during
-# a walk can make one page repeat now and then. This many stale pages in a row end
-# the walk with PaginationError.
+# A page most of whose items the walk has already seen is "stale": a server that
+# ignores ``page`` (or cycles, or returns a random subset) sends nothing else, while
+# items created during a walk only shift a few items per page. This many stale pages
+# in a row end the walk with PaginationError.
 MAX_STALE_PAGES = 3
+STALE_SHARE = 0.5
+"""A page is stale when more than this share of its items were seen before."""
+
+
+class PageLike(Protocol[T_co]):
+    """What the paginator needs of a page: its items, and what the server said."""
+
+    @property
+    def items(self) -> Sequence[T_co]: ...
+    @property
+    def count(self) -> int: ...
+    @property
+    def page(self) -> int: ...
+    @property
+    def limit(self) -> int: ...
+
+
+P = TypeVar("P", bound=PageLike[Any])
 
 
 @attrs.define
 class WalkStats:
     """What one walk has done so far: pages received, items yielded, repeats dropped.
 
-    ``dropped_job_ids`` keeps the first ``MAX_DROPPED_IDS`` ids that ``iter_jobs``
-    dropped as repeats (jobs seen on an earlier page, shifted by jobs created
-    during the walk).
+    ``jobs`` (also readable as ``items``) counts the items yielded. ``dropped_job_ids``
+    keeps the ids of the first 1000 items dropped as repeats (items seen earlier in the
+    walk, shifted by items created meanwhile); ``duplicates_dropped`` counts them all.
     """
 
     pages: int = 0
     jobs: int = 0
     duplicates_dropped: int = 0
-    dropped_job_ids: list[str] = attrs.Factory(list)
+    dropped_job_ids: list[Hashable] = attrs.Factory(list)
+
+    @property
+    def items(self) -> int:
+        """The items yielded so far (the same number as ``jobs``)."""
+        return self.jobs
 
 
 class AsyncPager(AsyncClosing, Generic[T]):
-    """An async iterator over pages or jobs that can be closed early.
+    """An async iterator over pages or items that can be closed early.
 
     Use it in ``async for``; ``aclose()`` (or ``async with``, or
     ``contextlib.aclosing``) releases it at once when the loop stops early.
     ``stats`` counts what the walk has done.
 
-    It draws batches (a page's jobs, or a page) from an async generator and hands
+    It draws batches (a page's items, or a page) from an async generator and hands
     out their items one by one, so that an item costs no trip through the generator.
     """
 
@@ -93,166 +127,195 @@ class AsyncPager(AsyncClosing, Generic[T]):
         await self._batches.aclose()
 
 
-def is_last_page(page: JobPage, limit: int, count_is_total: bool) -> bool:
-    """Whether no page can follow ``page``: empty, short, or the total reached."""
-    size = len(page.jobs)
-    if size == 0 or size < limit:
-        return True
-    return count_is_total and (page.page + 1) * limit >= page.count
+def check_prefetch(prefetch: int) -> None:
+    """``ValueError`` unless ``0 <= prefetch <= MAX_PREFETCH``."""
+    if isinstance(prefetch, bool) or not isinstance(prefetch, int) or prefetch < 0:
+        raise ValueError(f"prefetch must be an int >= 0, got {prefetch!r}")
+    if prefetch > MAX_PREFETCH:
+        raise ValueError(
+            f"prefetch must be at most {MAX_PREFETCH} (pages requested ahead), got {prefetch}"
+        )
 
 
-class _PagesAhead:
-    """Requests pages ahead of the one being consumed.
+@attrs.define
+class _Walk(Generic[P]):
+    """The state of one walk: where it is, what it knows of the end, what it saw."""
 
-    Each request sent ahead is awaited until its bytes have left (or it finished),
-    so that a consumer busy with the current page does not hold it back.
-    """
+    pages: PagesAhead[P]
+    stats: WalkStats
+    number: int
+    limit: int
+    start_page: int
+    key: Callable[[Any], Hashable] | None
+    need: int | None
+    depth_cap: int
+    seen: SeenKeys = attrs.Factory(SeenKeys)
+    last: int | None = None
+    stale: int = 0
+    resized: bool = False
 
-    def __init__(self, fetch: FetchPage, page_size: int) -> None:
-        self.fetch = fetch
-        self.page_size = page_size
-        self.pending: deque[tuple[int, asyncio.Task[FinishPage]]] = deque()
+    def ahead(self, prefetch: int) -> tuple[int | None, int]:
+        """The last page that may be requested, and how many pages to request ahead."""
+        # Until a full first page shows there are more, one request of the prefetch
+        # depth goes to the first page itself: prefetch=1 costs a small listing nothing.
+        depth = min(prefetch if self.number > self.start_page else prefetch - 1, self.depth_cap)
+        last = self.last
+        if self.need is not None:  # ask ahead for no more pages than max_items can use
+            enough = self.start_page + -(-self.need // self.limit) - 1
+            last = enough if last is None else min(last, enough)
+            if self.number > last:
+                depth = 0
+        return last, depth
 
-    async def get(self, number: int, last: int | None, depth: int) -> JobPage:
-        """Page ``number``, with requests out for the ``depth`` pages after it (none past
-        ``last``)."""
-        send_ahead = depth > 0
-        if not (self.pending and self.pending[0][0] == number):
-            if not send_ahead:
-                return (await self.fetch(number, self.page_size, None))()
-            task = asyncio.create_task(self.fetch(number, self.page_size, None))
-            self.pending.appendleft((number, task))
-        current = self.pending[0][1]
-        if send_ahead:
-            stop = number + depth if last is None else min(number + depth, last)
-            await self._send_ahead(number, stop, current)
-        finish = await current
-        self.pending.popleft()
-        return finish()
-
-    async def _send_ahead(self, number: int, stop: int, current: asyncio.Task[FinishPage]) -> None:
-        """Request the pages after ``number`` up to ``stop``; return once they are all
-        sent, or soon after the current page is ready (requests waiting for a free
-        connection in a small pool would otherwise hold it back)."""
-        start = self.pending[-1][0] + 1 if self.pending else number + 1
-        loop = asyncio.get_running_loop()
-        unsent: set[asyncio.Future[Any]] = set()
-        for ahead in range(start, stop + 1):
-            signal: asyncio.Future[None] = loop.create_future()
-            on_sent = functools.partial(_settle, signal)
-            task = asyncio.create_task(self.fetch(ahead, self.page_size, on_sent))
-            task.add_done_callback(functools.partial(_settle_after, signal))
-            self.pending.append((ahead, task))
-            unsent.add(signal)
-        spare = _SPARE_ITERATIONS
-        while unsent and spare:
-            if current.done():
-                # The current page is ready: give the new requests a few loop
-                # iterations to leave, not the time a free connection may take.
-                spare -= 1
-                await asyncio.sleep(0)
-                unsent = {signal for signal in unsent if not signal.done()}
-            else:
-                done, _ = await asyncio.wait(
-                    {*unsent, current}, return_when=asyncio.FIRST_COMPLETED
+    def repeats(self, page: P) -> list[int] | None:
+        """The positions in ``page`` of items seen earlier in the walk (``None``: none);
+        counts stale pages."""
+        items = page.items
+        if self.key is None:
+            return None
+        repeats = self.seen.add(map(self.key, items))
+        if repeats is None:
+            self.stale = 0
+        elif len(repeats) > STALE_SHARE * len(items):
+            self.stale += 1
+            if self.stale >= MAX_STALE_PAGES:
+                raise PaginationError(
+                    f"the server sent {self.stale} pages in a row that mostly repeat items "
+                    f"this walk already had (page {self.number}: {len(repeats)} of "
+                    f"{len(items)}); it seems to ignore the page parameter"
                 )
-                unsent -= done
+        else:
+            self.stale = 0
+        return repeats
 
-    async def aclose(self) -> None:
-        """Cancel what is still in flight and wait until it has stopped."""
-        tasks = [task for _, task in self.pending]
-        self.pending.clear()
-        for task in tasks:
-            # A task already being cancelled (the one the consumer awaited when it was
-            # cancelled) is cleaning up its connection: a second cancel would cut that
-            # short and leave the connection checked out.
-            if not task.cancelling():
-                task.cancel()
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
-
-
-def _settle(signal: asyncio.Future[None]) -> None:
-    if not signal.done():
-        signal.set_result(None)
-
-
-def _settle_after(signal: asyncio.Future[None], _task: object) -> None:
-    _settle(signal)
-
-
-def _last_page(page: JobPage, limit: int) -> int:
-    """The last page number when ``page.count`` is the total number of jobs."""
-    return max(-(-page.count // limit) - 1, page.page)
+    async def follow(self, page: P) -> bool:
+        """Whether another page follows ``page``; adapts to a server's page size."""
+        size = len(page.items)
+        # The server may cap the page size; its ``limit`` then tells what a full page is.
+        if 0 < page.limit < self.limit:
+            self.limit = page.limit
+        count_is_total = page.count > size
+        if count_is_total:
+            last = max(-(-page.count // self.limit) - 1, self.number)
+            self.last = last if self.last is None else min(self.last, last)
+        if size >= self.limit:
+            return not (count_is_total and (self.number + 1) * self.limit >= page.count)
+        reached = self.number * self.limit + size
+        if not count_is_total or reached >= page.count:
+            return False  # empty, or short: the last page
+        if self.number == 0 and size and not self.resized:
+            # A first page shorter than asked for while more exist: the server caps the
+            # page size without saying so. Its pages are ``size`` long; page 1 of that
+            # size starts right after this one.
+            self.resized = True
+            self.limit = size
+            self.last = None
+            await self.pages.restart(size)
+            return True
+        raise PaginationError(
+            f"page {self.number} ended the listing with {size} items of {self.limit}, but "
+            f"the server counts {page.count} in all: {page.count - reached} are missing"
+        )
 
 
 async def _walk(
-    fetch: FetchPage,
+    fetch: FetchPage[P],
     page_size: int,
     start_page: int,
     stats: WalkStats,
     prefetch: int,
-    max_pages: int | None = None,
-) -> AsyncGenerator[tuple[JobPage, frozenset[str]], None]:
-    """Yield each new non-empty page with the set of its job ids, until the last page."""
-    pages = _PagesAhead(fetch, page_size)
-    number = start_page
-    last = None if max_pages is None else start_page + max_pages - 1
-    seen: set[int] = set()
-    stale = 0
-    count_is_total = False
+    key: Callable[[Any], Hashable] | None,
+    need: int | None = None,
+) -> AsyncGenerator[tuple[P, list[int] | None], None]:
+    """Yield each non-empty page with the positions of its items seen earlier in the
+    walk, until the last page."""
+    check_prefetch(prefetch)
+    cap = max(fetch.max_in_flight - 1, 0) if isinstance(fetch, LimitedFetch) else MAX_PREFETCH
+    walk = _Walk(
+        PagesAhead(fetch, page_size), stats, start_page, page_size, start_page, key, need, cap
+    )
     try:
         while True:
-            # Until a full first page shows there are more, one request of the prefetch
-            # depth goes to the first page itself: prefetch=1 costs a small listing nothing.
-            depth = prefetch if number > start_page else prefetch - 1
-            page = await pages.get(number, last, depth)
+            last, depth = walk.ahead(prefetch)
+            page = await walk.pages.get(walk.number, last, depth)
             stats.pages += 1
-            if not page.jobs:
+            if page.items:
+                yield page, walk.repeats(page)
+            if not await walk.follow(page):
                 return
-            # The server may cap the page size; its ``limit`` then tells what a full page is.
-            limit = page.limit if 0 < page.limit < page_size else page_size
-            if page.count > len(page.jobs):
-                count_is_total = True
-                last = (
-                    _last_page(page, limit) if last is None else min(last, _last_page(page, limit))
-                )
-            ids = frozenset([job.job_id for job in page.jobs])
-            fingerprint = hash(ids)
-            if fingerprint in seen:
-                stale += 1
-                if stale >= MAX_STALE_PAGES:
-                    raise PaginationError(
-                        f"the server sent {stale} pages in a row that repeat earlier pages "
-                        f"(last asked for page {number}); it seems to ignore the page parameter"
-                    )
-            else:
-                stale = 0
-                seen.add(fingerprint)
-                yield page, ids
-            if is_last_page(page, limit, count_is_total):
-                return
-            number += 1
+            walk.number += 1
     finally:
-        await pages.aclose()
+        await walk.pages.aclose()
 
 
 async def walk_pages(
-    fetch: FetchPage,
+    fetch: FetchPage[P],
     *,
     page_size: int,
     start_page: int = 0,
     prefetch: int = 1,
     stats: WalkStats,
-) -> AsyncGenerator[tuple[JobPage], None]:
-    """Yield non-empty pages from ``start_page`` until the last one, each alone in a batch."""
-    async with aclosing(_walk(fetch, page_size, start_page, stats, prefetch)) as pages:
-        async for page, _ids in pages:
-            yield (page,)
+    key: Callable[[Any], Hashable] | None = None,
+) -> AsyncGenerator[tuple[P], None]:
+    """Yield non-empty pages from ``start_page`` until the last one, each alone in a batch.
+
+    With ``key`` (an item's id), a page with nothing new is skipped and pages that
+    mostly repeat earlier ones end the walk with `PaginationError`.
+    """
+    async with aclosing(_walk(fetch, page_size, start_page, stats, prefetch, key)) as pages:
+        async for page, repeats in pages:
+            if repeats is None or len(repeats) < len(page.items):
+                yield (page,)
 
 
-async def walk_jobs(
-    fetch: FetchPage,
+async def walk_items(
+    fetch: FetchPage[PageLike[T]],
+    *,
+    key: Callable[[T], Hashable],
+    page_size: int,
+    max_items: int | None,
+    dedupe: bool = True,
+    prefetch: int = 1,
+    start_page: int = 0,
+    stats: WalkStats,
+) -> AsyncGenerator[Sequence[T], None]:
+    """Yield the items of each page, each ``key`` at most once over the whole walk
+    (``dedupe``), stopping exactly at ``max_items``."""
+    if max_items is not None:
+        if max_items == 0:
+            return
+        # Ask for no more than will be used: with a smaller page the first is enough.
+        page_size = min(page_size, max_items)
+    left = max_items
+    walk = _walk(fetch, page_size, start_page, stats, prefetch, key, max_items)
+    async with aclosing(walk) as pages:
+        async for page, repeats in pages:
+            items: Sequence[T] = page.items
+            if repeats is not None and dedupe:
+                items = _drop(items, repeats, key, stats)
+            if left is not None:
+                if len(items) >= left:
+                    stats.jobs += left
+                    yield items[:left]
+                    return
+                left -= len(items)
+            stats.jobs += len(items)
+            yield items
+
+
+def _drop(
+    items: Sequence[T], repeats: list[int], key: Callable[[T], Hashable], stats: WalkStats
+) -> list[T]:
+    """``items`` without those at ``repeats``, which are counted in ``stats``."""
+    stats.duplicates_dropped += len(repeats)
+    room = MAX_DROPPED_IDS - len(stats.dropped_job_ids)
+    stats.dropped_job_ids.extend(key(items[position]) for position in repeats[:room])
+    dropped = set(repeats)
+    return [item for position, item in enumerate(items) if position not in dropped]
+
+
+def walk_jobs(
+    fetch: FetchPage[PageLike[T]],
     *,
     page_size: int,
     max_items: int | None,
@@ -260,47 +323,19 @@ async def walk_jobs(
     prefetch: int = 1,
     start_page: int = 0,
     stats: WalkStats,
-) -> AsyncGenerator[Sequence[Job], None]:
-    """Yield the jobs of each page, each job id at most once (``dedupe``), stopping
-    exactly at ``max_items``."""
-    if max_items is not None:
-        if max_items == 0:
-            return
-        # Ask for no more than will be used: with a smaller page the first is enough.
-        page_size = min(page_size, max_items)
-    max_pages = None if max_items is None else -(-max_items // page_size)
-    left = max_items
-    recent: deque[frozenset[str]] = deque(maxlen=DEDUPE_WINDOW_PAGES)
-    walk = _walk(fetch, page_size, start_page, stats, prefetch, max_pages)
-    async with aclosing(walk) as pages:
-        async for page, ids in pages:
-            jobs: tuple[Job, ...] | list[Job] = page.jobs
-            if dedupe:
-                if len(ids) != len(jobs) or any(not ids.isdisjoint(r) for r in recent):
-                    jobs = _drop_repeats(jobs, recent, stats)
-                recent.append(ids)
-            if left is not None:
-                if len(jobs) >= left:
-                    stats.jobs += left
-                    yield jobs[:left]
-                    return
-                left -= len(jobs)
-            stats.jobs += len(jobs)
-            yield jobs
+) -> AsyncGenerator[Sequence[T], None]:
+    """`walk_items` keyed on ``job_id``."""
+    return walk_items(
+        fetch,
+        key=job_key,
+        page_size=page_size,
+        max_items=max_items,
+        dedupe=dedupe,
+        prefetch=prefetch,
+        start_page=start_page,
+        stats=stats,
+    )
 
 
-def _drop_repeats(
-    jobs: tuple[Job, ...] | list[Job], recent: deque[frozenset[str]], stats: WalkStats
-) -> list[Job]:
-    kept: list[Job] = []
-    here: set[str] = set()
-    for job in jobs:
-        job_id = job.job_id
-        if job_id in here or any(job_id in r for r in recent):
-            stats.duplicates_dropped += 1
-            if len(stats.dropped_job_ids) < MAX_DROPPED_IDS:
-                stats.dropped_job_ids.append(job_id)
-            continue
-        here.add(job_id)
-        kept.append(job)
-    return kept
+job_key: Callable[[Any], Hashable] = operator.attrgetter("job_id")
+"""A job's id: the key jobs are told apart by."""

@@ -167,11 +167,12 @@ async def test_cancelling_the_consumer_cancels_prefetch(
     assert asyncio.all_tasks() == {asyncio.current_task()}
 
 
-async def test_prefetch_respects_retries(
+async def test_known_pages_sent_ahead_obey_retries(
     slow_client: Any, fake_api: FakeAPI, fake_sleep: FakeSleep
 ) -> None:
     client, slow = slow_client
     fake_api.jobs = [job_json(i) for i in range(40)]
+    fake_api.count_is_total = True  # the last page is known: pages ahead are not speculative
     flaky = {"left": 2}
     original = slow.api
 

@@ -4,18 +4,16 @@ deletes and cancels, and paging generic over the item type."""
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncGenerator, Callable, Coroutine, Mapping, Sequence
-from contextlib import aclosing
-from typing import Any, Generic, Protocol, TypeVar, cast
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol, TypeVar
 
-import attrs
 import httpx
 
 from .._converter import paused_gc, structure_page
 from .._errors import UnexpectedResponseError
 from .._json import JSONDecodeError, loads
-from .._pagination import AsyncPager, WalkStats, walk_jobs
-from ..types import JobPage, Page
+from .._pagination import AsyncPager, FetchPage, LimitedFetch, WalkStats, walk_items
+from ..types import Page
 from ._validate import check_options, check_walk
 
 __all__ = [
@@ -37,9 +35,6 @@ _EXCERPT = 200
 Options = dict[str, Any]
 """Per-call ``timeout`` and ``extra_headers``, as passed to the requester."""
 
-FinishPage = Callable[[], P]
-FetchPage = Callable[[int, int, Callable[[], None] | None], Coroutine[Any, Any, Callable[[], P]]]
-
 
 class Requester(Protocol):
     """What a resource needs from the client's requester."""
@@ -54,6 +49,7 @@ class Requester(Protocol):
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         on_sent: Callable[[], None] | None = None,
+        retry: bool = True,
     ) -> httpx.Response: ...
 
     async def get(
@@ -126,23 +122,29 @@ class Resource:
         finish: Callable[[httpx.Response, int, int], P],
         opts: Options,
     ) -> FetchPage[P]:
-        """``fetch(page, limit, on_sent)`` for the paginator: one GET of ``path``."""
+        """``fetch(page, limit, on_sent, speculative=)`` for the paginator: one GET of
+        ``path``. A speculative page (requested ahead of an unknown end) is not retried
+        and spends nothing of the retry budget."""
         requester = self._requester
-        plain = opts["timeout"] is None and opts["extra_headers"] is None
 
         async def fetch(
-            number: int, limit: int, on_sent: Callable[[], None] | None
+            number: int,
+            limit: int,
+            on_sent: Callable[[], None] | None,
+            /,
+            *,
+            speculative: bool = False,
         ) -> Callable[[], P]:
             query = {**params, "page": number, "limit": limit}
-            if plain:
-                response = await requester.get(path, query, on_sent=on_sent)
-            else:
-                response = await requester.request(
-                    "GET", path, params=query, on_sent=on_sent, **opts
-                )
+            response = await requester.request(
+                "GET", path, params=query, on_sent=on_sent, retry=not speculative, **opts
+            )
             return functools.partial(finish, response, number, limit)
 
-        return fetch
+        # More requests than the pool has connections would only queue in the pool,
+        # where each freed connection is offered to every queued request.
+        pool = pool_size(requester)
+        return fetch if pool is None else LimitedFetch(fetch, pool)
 
     def _list_pager(
         self,
@@ -199,54 +201,8 @@ def _finish_page(
         return structure_page(item_cls, body, page=page, limit=limit, where=where)
 
 
-# Paging generic over the item type, on the walker of job pages: each item travels
-# wrapped with its key in the place of a job id, so the walker's stop rules, guards,
-# prefetch and de-duplication apply unchanged to every list operation.
-
-
-@attrs.frozen(slots=True)
-class _Keyed(Generic[T]):
-    job_id: str
-    item: T
-
-
-def _keyed_fetch(fetch: FetchPage[Page[T]], key: Callable[[T], str]) -> Any:
-    async def keyed(number: int, limit: int, on_sent: Callable[[], None] | None) -> Any:
-        finish = await fetch(number, limit, on_sent)
-
-        def finish_keyed() -> JobPage:
-            page = finish()
-            wrapped = tuple([_Keyed(key(item), item) for item in page.items])
-            return JobPage(
-                jobs=cast(Any, wrapped), count=page.count, page=page.page, limit=page.limit
-            )
-
-        return finish_keyed
-
-    return keyed
-
-
-async def walk_items(
-    fetch: FetchPage[Page[T]],
-    *,
-    key: Callable[[T], str],
-    page_size: int,
-    max_items: int | None,
-    dedupe: bool = True,
-    prefetch: int = 1,
-    start_page: int = 0,
-    stats: WalkStats,
-) -> AsyncGenerator[Sequence[T], None]:
-    """The items of each page, each key at most once (``dedupe``), ``max_items`` at most."""
-    walk = walk_jobs(
-        _keyed_fetch(fetch, key),
-        page_size=page_size,
-        max_items=max_items,
-        dedupe=dedupe,
-        prefetch=prefetch,
-        start_page=start_page,
-        stats=stats,
-    )
-    async with aclosing(walk) as batches:
-        async for batch in batches:
-            yield [cast(_Keyed[T], keyed).item for keyed in batch]
+def pool_size(requester: Any) -> int | None:
+    """The connection pool's ``max_connections`` when httpx's own transport is in use."""
+    pool = getattr(getattr(requester, "_httpx_transport", None), "_pool", None)
+    size = getattr(pool, "_max_connections", None)
+    return size if type(size) is int and size > 0 else None

@@ -9,8 +9,7 @@ import httpx
 
 from .._converter import paused_gc, structure, structure_jobs, unstructure
 from .._errors import APIStatusError, UnexpectedResponseError
-from .._pagination import AsyncPager, WalkStats, walk_jobs
-from .._pagination import walk_pages as walk_job_pages
+from .._pagination import AsyncPager, WalkStats, job_key, walk_items, walk_pages
 from ..types import Job, JobNode, JobPage, JobStatus, JobType
 from ._base import DEFAULT_PAGE_SIZE, Requester, Resource, decode, expect_done, options
 from ._validate import (
@@ -77,12 +76,13 @@ class Jobs:
         check_walk(page_size, None, prefetch, start_page)
         opts = options(timeout, extra_headers)
         stats = WalkStats()
-        walk = walk_job_pages(
+        walk = walk_pages(
             self._base._fetcher(JOBS_PATH, params, job_page, opts),
             page_size=page_size,
             start_page=start_page,
             prefetch=prefetch,
             stats=stats,
+            key=job_key,
         )
         return AsyncPager(walk, stats)
 
@@ -106,8 +106,9 @@ class Jobs:
             raise ValueError(f"dedupe must be a bool, got {dedupe!r}")
         opts = options(timeout, extra_headers)
         stats = WalkStats()
-        walk = walk_jobs(
+        walk = walk_items(
             self._base._fetcher(JOBS_PATH, params, job_page, opts),
+            key=job_key,
             page_size=page_size,
             max_items=max_items,
             dedupe=dedupe,

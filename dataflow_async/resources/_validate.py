@@ -12,6 +12,7 @@ from urllib.parse import quote
 import attrs
 import httpx
 
+from .._pagination import check_prefetch
 from .._wire import camel
 from ..types import DayOfWeek, JobCondition, TriggerInterval, TriggerRule, TriggerRuleType
 
@@ -91,7 +92,7 @@ def check_page(page: Any, limit: Any) -> None:
 
 def check_walk(page_size: Any, max_items: Any, prefetch: Any, start_page: Any = 0) -> None:
     check_positive(page_size, "page_size", minimum=1)
-    check_positive(prefetch, "prefetch", minimum=0)
+    check_prefetch(prefetch)
     check_positive(start_page, "start_page", minimum=0)
     if max_items is not None:
         check_positive(max_items, "max_items", minimum=0)

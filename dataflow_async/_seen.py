@@ -1,0 +1,115 @@
+"""The keys a walk has seen: 64-bit hashes in compact open-addressing tables."""
+
+from __future__ import annotations
+
+import sys
+from array import array
+from collections.abc import Hashable, Iterable
+
+__all__ = ["SeenKeys"]
+
+_SHARDS = 64
+"""Tables, chosen by the low 6 bits of a hash. Each grows on its own, so growing
+copies 1/64 of the whole (a single table would briefly hold old and new: 2.5x)."""
+_SMALL_MAX = 1 << 17
+"""Up to this many keys their hashes live in a plain set: about 0.1 us a key against
+0.4 in the tables, at about 65 bytes a key (8.5 MiB at most). Moving them into the
+tables then takes about 50 ms, once."""
+_FIRST_SIZE = 31
+_MAX_LOAD = 0.75
+"""Linear probing at up to 3/4 full, grown by half: measured at about 12 bytes per key
+over a walk of 1,000,000 keys (benchmarks/bench_jobs.py), and 0.3 to 0.4 us per key."""
+
+
+class SeenKeys:
+    """Remembers the hash of every key added, in 8 bytes a slot.
+
+    A key counts as seen when an earlier key had the same 64-bit hash: two different
+    keys collide with a chance of about ``n**2 / 2**65`` over ``n`` keys (3e-8 for a
+    million), and then the second one is taken for a repeat.
+    """
+
+    __slots__ = ("_limits", "_small", "_tables", "_used")
+
+    def __init__(self) -> None:
+        self._small: set[int] | None = set()
+        self._tables: list[array[int]] = []
+        self._used = [0] * _SHARDS
+        self._limits = [int(_FIRST_SIZE * _MAX_LOAD)] * _SHARDS
+
+    def __len__(self) -> int:
+        return sum(self._used) if self._small is None else len(self._small)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held: the tables, or the set and its ints while it is small."""
+        if self._small is not None:
+            return sys.getsizeof(self._small) + 32 * len(self._small)
+        return sum(len(table) * 8 for table in self._tables)
+
+    def add(self, keys: Iterable[Hashable]) -> list[int] | None:
+        """Add ``keys``; return the positions of those already seen (earlier in
+        ``keys`` too), or ``None`` when every one was new."""
+        small = self._small
+        if small is None:
+            return self._add_to_tables(map(hash, keys))
+        hashes = list(map(hash, keys))
+        batch = set(hashes)
+        repeats: list[int] | None = None
+        if len(batch) == len(hashes) and small.isdisjoint(batch):
+            small |= batch
+        else:
+            repeats = []
+            for position, h in enumerate(hashes):
+                if h in small:
+                    repeats.append(position)
+                else:
+                    small.add(h)
+        if len(small) > _SMALL_MAX:
+            self._small = None
+            self._tables = [array("q", bytes(8 * _FIRST_SIZE)) for _ in range(_SHARDS)]
+            self._add_to_tables(small)
+        return repeats
+
+    def _add_to_tables(self, hashes: Iterable[int]) -> list[int] | None:
+        tables = self._tables
+        used = self._used
+        limits = self._limits
+        repeats: list[int] | None = None
+        for position, h in enumerate(hashes):
+            h = h or 1  # 0 marks a free slot
+            shard = h & 63
+            table = tables[shard]
+            size = len(table)
+            i = (h >> 6) % size
+            while True:
+                slot = table[i]
+                if not slot:
+                    table[i] = h
+                    used[shard] += 1
+                    if used[shard] > limits[shard]:
+                        self._grow(shard)
+                    break
+                if slot == h:
+                    if repeats is None:
+                        repeats = []
+                    repeats.append(position)
+                    break
+                i += 1
+                if i == size:
+                    i = 0
+        return repeats
+
+    def _grow(self, shard: int) -> None:
+        old = self._tables[shard]
+        # Small tables double (half the copying; all 64 stay under 1 MiB), larger ones
+        # grow by half: 8 bytes a slot, 1/2 to 3/4 full, so 11 to 16 bytes a key.
+        size = (len(old) * 2 if len(old) < 1024 else len(old) * 3 // 2) | 1
+        table = array("q", bytes(8 * size))
+        for h in filter(None, old):
+            i = (h >> 6) % size
+            while table[i]:
+                i = i + 1 if i + 1 < size else 0
+            table[i] = h
+        self._tables[shard] = table
+        self._limits[shard] = int(size * _MAX_LOAD)
