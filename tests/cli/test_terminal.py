@@ -20,18 +20,19 @@ from typing import Any
 
 import pytest
 
-from dataflow_async import Job
 from dataflow_async import _cli as cli
-from dataflow_async import _cli_output as output
+from dataflow_async._cli import _jobs, _output, _table, _terminal
+from dataflow_async._converter import structure_jobs
 from dataflow_async.emulator import FaultPlan, Latency, ServerFailure, make_jobs, run_emulator
 
-from .conftest import job_json
+from ..conftest import job_json
+from .conftest import environment
 
 SCRIPT = Path(sys.executable).parent / "dataflow-async"
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
-def _jobs() -> list[dict[str, Any]]:
+def three_jobs() -> list[dict[str, Any]]:
     """Three jobs, served in this order: a failed run, a wide (Korean) name, no run."""
     never_ran = job_json(3, status="EDITING")
     del never_ran["lastExecutionStatus"], never_ran["lastExecutionDate"]
@@ -68,7 +69,7 @@ COLOURED = (
 
 def erase(text: str) -> str:
     """What ``Progress.clear`` writes after showing ``text``."""
-    return "\r" + " " * output.display_width(text) + "\r"
+    return "\r" + " " * _table.display_width(text) + "\r"
 
 
 class FakeTerminal(io.StringIO):
@@ -98,20 +99,15 @@ class Terminal:
 
 
 @pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No credentials, no colour preferences, an ordinary terminal type."""
-    for name in list(os.environ):
-        if name.startswith("NCLOUD_") or name in ("NO_COLOR", "FORCE_COLOR"):
-            monkeypatch.delenv(name)
+def ordinary_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An ordinary terminal type (the package's fixture cleared credentials, colour
+    preferences and COLUMNS)."""
     monkeypatch.setenv("TERM", "xterm-256color")
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
 
 
 @pytest.fixture
 def served(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    with run_emulator(jobs=_jobs()) as emulator:
+    with run_emulator(jobs=three_jobs()) as emulator:
         monkeypatch.setenv("NCLOUD_ACCESS_KEY_ID", emulator.credentials.access_key)
         monkeypatch.setenv("NCLOUD_SECRET_ACCESS_KEY", emulator.credentials.secret_key)
         yield emulator
@@ -236,15 +232,16 @@ def test_progress_is_erased_on_ctrl_c(
     served: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    class Interrupted(output.TableWriter):
-        def write(self, job: Job) -> None:
+    class Interrupted(_output.TableWriter[Any]):
+        def write(self, item: Any) -> None:
             raise KeyboardInterrupt
 
-    monkeypatch.setitem(output.WRITERS, "table", Interrupted)
+    monkeypatch.setitem(_output.WRITERS, "table", Interrupted)
     terminal.stderr()
     code, out, err = list_jobs(capsys, terminal, served.url)
     shown = "… 3 jobs, 1 page"
-    assert (code, out, err) == (130, "", f"\r{shown}{erase(shown)}")
+    # The progress line is erased, then the whole line (with the echoed ^C).
+    assert (code, out, err) == (130, "", f"\r{shown}{erase(shown)}\r\x1b[2K")
 
 
 # --------------------------------------------------------------------------- colour
@@ -267,14 +264,12 @@ def test_force_color_colours_a_pipe(
 
 
 def test_coloured_table_lines_up_like_the_plain_one() -> None:
-    from dataflow_async._converter import structure_jobs
-
     records = make_jobs(300, seed=3)
     records[5]["name"] = "로그 수집 작업 " + "x" * 80  # wide and cut
     records[6]["name"] = "결제"
     jobs = structure_jobs(records)
-    plain = output.render_table(jobs)
-    coloured = output.render_table(jobs, color=True)
+    plain = _table.render_table(jobs, _jobs.JOB_COLUMNS)
+    coloured = _table.render_table(jobs, _jobs.JOB_COLUMNS, color=True)
     assert ANSI.sub("", coloured) == plain
     painted = coloured.splitlines()
     assert painted[0].startswith("\x1b[1mJOB ID")
@@ -304,16 +299,16 @@ def test_coloured_table_lines_up_like_the_plain_one() -> None:
 )
 def test_wants_color(choice: str, environ: dict[str, str], terminal: bool, expected: bool) -> None:
     stream = FakeTerminal() if terminal else io.StringIO()
-    assert output.wants_color(choice, stream, environ) is expected
+    assert _terminal.wants_color(choice, stream, environ) is expected
 
 
 def test_a_stream_without_isatty_or_closed_is_no_terminal() -> None:
     closed = io.StringIO()
     closed.close()  # isatty() raises ValueError
-    assert not output.wants_progress(closed, {})
-    assert not output.wants_progress(object(), {})  # type: ignore[arg-type]
-    assert output.wants_progress(FakeTerminal(), {"TERM": "xterm"})
-    assert not output.wants_progress(FakeTerminal(), {"TERM": "dumb"})
+    assert not _terminal.wants_progress(closed, {})
+    assert not _terminal.wants_progress(object(), {})  # type: ignore[arg-type]
+    assert _terminal.wants_progress(FakeTerminal(), {"TERM": "xterm"})
+    assert not _terminal.wants_progress(FakeTerminal(), {"TERM": "dumb"})
 
 
 # --------------------------------------------------------------------------- progress
@@ -329,7 +324,7 @@ class FakeClock:
 
 def test_disabled_progress_writes_nothing() -> None:
     stream = FakeTerminal()
-    progress = output.Progress(stream, enabled=False, clock=FakeClock())
+    progress = _terminal.Progress(stream, enabled=False, clock=FakeClock())
     progress.update(1000, 1)
     progress.clear()
     assert stream.getvalue() == ""
@@ -337,13 +332,13 @@ def test_disabled_progress_writes_nothing() -> None:
 
 def test_clear_without_a_line_writes_nothing() -> None:
     stream = io.StringIO()
-    output.Progress(stream, enabled=True, clock=FakeClock()).clear()
+    _terminal.Progress(stream, enabled=True, clock=FakeClock()).clear()
     assert stream.getvalue() == ""
 
 
 def test_progress_draws_at_once_then_at_most_every_interval() -> None:
     stream, clock = io.StringIO(), FakeClock()
-    progress = output.Progress(stream, enabled=True, clock=clock, interval=0.1)
+    progress = _terminal.Progress(stream, enabled=True, clock=clock, interval=0.1)
     progress.update(1000, 1)
     assert stream.getvalue() == "\r… 1,000 jobs, 1 page"
     for _ in range(5):  # too soon: dropped
@@ -363,7 +358,7 @@ def test_progress_draws_at_once_then_at_most_every_interval() -> None:
 
 def test_progress_pads_over_a_longer_previous_line() -> None:
     stream, clock = io.StringIO(), FakeClock()
-    progress = output.Progress(stream, enabled=True, clock=clock)
+    progress = _terminal.Progress(stream, enabled=True, clock=clock)
     progress.update(12000, 12)
     clock.now += 1
     progress.update(0, 1)  # never happens in a walk, but must not leave debris
@@ -373,7 +368,7 @@ def test_progress_pads_over_a_longer_previous_line() -> None:
 
 def test_progress_starts_afresh_after_clear() -> None:
     stream, clock = io.StringIO(), FakeClock()
-    progress = output.Progress(stream, enabled=True, clock=clock)
+    progress = _terminal.Progress(stream, enabled=True, clock=clock)
     progress.update(5, 1)
     progress.clear()
     progress.update(5, 1)  # same text, same instant: drawn again, the line was erased
@@ -393,7 +388,7 @@ def test_progress_then_a_clean_table(
 def test_help_explains_the_terminal_behaviour(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["jobs", "list", "--help"]) == 0
     text = capsys.readouterr().out
-    for words in ("--color {auto,always,never}", "--no-progress", "NO_COLOR", "FORCE_COLOR"):
+    for words in ("--color WHEN", "--no-color", "--no-progress", "NO_COLOR", "FORCE_COLOR"):
         assert words in text
     assert "TERM is not 'dumb'" in " ".join(text.split())
 
@@ -455,12 +450,7 @@ def read_terminal(master: int, process: subprocess.Popen[bytes], timeout: float)
 def test_console_script_on_a_real_terminal() -> None:
     slow = FaultPlan.random(seed=1, rate=1.0, faults=[Latency(0.01)])
     with run_emulator(jobs=3000, faults=slow) as emulator:
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith("NCLOUD_") and k not in ("NO_COLOR", "FORCE_COLOR")
-        }
-        env.update(
+        env = environment(
             NCLOUD_ACCESS_KEY_ID=emulator.credentials.access_key,
             NCLOUD_SECRET_ACCESS_KEY=emulator.credentials.secret_key,
             TERM="xterm-256color",
