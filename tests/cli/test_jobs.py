@@ -207,7 +207,7 @@ def test_malformed_response_exits_1(capsys: pytest.CaptureFixture[str], served: 
 def test_slow_answer_is_a_timeout_after_connecting(
     capsys: pytest.CaptureFixture[str], served: Any
 ) -> None:
-    served.app.faults = FaultPlan.script(Latency(2.0))
+    served.app.faults = FaultPlan.script(Latency(1.0))
     code, out, err = list_jobs(capsys, served, "--timeout", "0.2", "--max-retries", "0")
     assert code == 4
     assert out == ""

@@ -209,3 +209,11 @@ def test_write_object_as_json_and_as_key_value_lines() -> None:
     assert "NAME                   매출?[2J" in lines
     assert "MAX CONCURRENT RUNS    -" in lines
     assert len(lines) == len(VIEW.fields)
+
+
+def test_a_table_exactly_as_wide_as_the_terminal_keeps_every_column() -> None:
+    jobs = wide_jobs()
+    whole = _table.render_table(jobs, COLUMNS)
+    full = max(_table.display_width(line) for line in whole.splitlines())
+    assert _table.render_table(jobs, COLUMNS, width=full) == whole
+    assert _table.render_table(jobs, COLUMNS, width=full - 1) != whole
