@@ -197,7 +197,9 @@ def render_demo(
         "",
         *_status_counts(report.jobs),
         "",
-        f"Next: '{command} emulator' serves it on a fixed port and prints how to use it.",
+        "Next, serve it on a fixed port (it prints how to use it):",
+        "",
+        f"  {command} emulator",
     ]
     return "\n".join(lines)
 

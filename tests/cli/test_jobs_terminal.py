@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import errno
 import io
+import json
 import os
 import re
 import select
+import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -26,9 +27,8 @@ from dataflow_async._converter import structure_jobs
 from dataflow_async.emulator import FaultPlan, Latency, ServerFailure, make_jobs, run_emulator
 
 from ..conftest import job_json
-from .conftest import environment
+from .conftest import SCRIPT, environment
 
-SCRIPT = Path(sys.executable).parent / "dataflow-async"
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
@@ -325,8 +325,14 @@ def screen(raw: str) -> list[str]:
     return shown
 
 
-def read_terminal(master: int, process: subprocess.Popen[bytes], timeout: float) -> bytes:
-    """All that ``process`` writes to the pseudo-terminal, until it closes it."""
+def read_terminal(
+    master: int,
+    process: subprocess.Popen[bytes],
+    timeout: float,
+    on_data: Callable[[bytes], None] | None = None,
+) -> bytes:
+    """All that ``process`` writes to the pseudo-terminal, until it closes it;
+    ``on_data`` sees what came so far after each read."""
     deadline = time.monotonic() + timeout
     chunks: list[bytes] = []
     while True:
@@ -346,6 +352,8 @@ def read_terminal(master: int, process: subprocess.Popen[bytes], timeout: float)
         if not data:
             break
         chunks.append(data)
+        if on_data is not None:
+            on_data(b"".join(chunks))
     return b"".join(chunks)
 
 
@@ -417,3 +425,48 @@ def test_table_into_a_pipe_is_whole_whatever_columns_says(
 ) -> None:
     monkeypatch.setenv("COLUMNS", "60")
     assert list_jobs(capsys, terminal, served.url) == (0, PLAIN, "")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
+@pytest.mark.parametrize("fmt", ["table", "json"])
+def test_ctrl_c_on_a_real_terminal_leaves_a_clean_line(fmt: str) -> None:
+    slow = FaultPlan.random(seed=1, rate=1.0, faults=[Latency(0.05)])
+    with run_emulator(jobs=5000, faults=slow) as emulator:
+        env = environment(
+            NCLOUD_ACCESS_KEY_ID=emulator.credentials.access_key,
+            NCLOUD_SECRET_ACCESS_KEY=emulator.credentials.secret_key,
+            TERM="xterm-256color",
+        )
+        argv = [str(SCRIPT), "jobs", "list", "--endpoint", emulator.url, "-o", fmt]
+        argv += ["--page-size", "100"]
+        master, slave = os.openpty()
+        sent: list[bool] = []
+
+        def interrupt(raw: bytes) -> None:
+            started = b"\xe2\x80\xa6 " in raw if fmt == "table" else raw.count(b"job_id") > 150
+            if started and not sent:
+                sent.append(True)
+                process.send_signal(signal.SIGINT)  # what Ctrl-C sends
+
+        try:
+            process = subprocess.Popen(
+                argv, stdin=subprocess.DEVNULL, stdout=slave, stderr=slave, env=env
+            )
+            os.close(slave)
+            slave = -1
+            raw = read_terminal(master, process, timeout=20, on_data=interrupt).decode()
+            code = process.wait(timeout=10)
+        finally:
+            os.close(master)
+            if slave != -1:
+                os.close(slave)
+    assert sent
+    assert code == 130, raw[-300:]
+    assert "Traceback" not in raw
+    assert raw.endswith("\r\x1b[2K")  # the line the ^C was echoed on is erased
+    shown = screen(raw)
+    if fmt == "table":
+        assert shown == []  # the progress line is gone, nothing else was printed
+    else:
+        text = "".join(line + "\n" for line in shown)
+        assert 150 <= len(json.loads(text)) < 5000  # a valid array of the jobs so far
