@@ -26,6 +26,7 @@ from ._table import BLUE, CYAN, DIM, GREEN, RED, YELLOW, Column
 from ._terminal import (
     Progress,
     ensure_utf8,
+    interrupts_held,
     terminal_width,
     wants_color,
     wants_progress,
@@ -204,15 +205,19 @@ def cmd_list(args: argparse.Namespace) -> int:
     )
     if progress.enabled:
         ensure_utf8(sys.stderr)
-    total = asyncio.run(_walk(args, writer, progress))
-    writer.finish(total, limited=args.max_items is not None and total == args.max_items)
+    total = asyncio.run(_walk(args, writer, progress, hold=not table))
+    with interrupts_held(not table):
+        writer.finish(total, limited=args.max_items is not None and total == args.max_items)
     return ExitCode.OK
 
 
-async def _walk(args: argparse.Namespace, writer: ListWriter[Job], progress: Progress) -> int:
+async def _walk(
+    args: argparse.Namespace, writer: ListWriter[Job], progress: Progress, *, hold: bool
+) -> int:
     """Walk the jobs into ``writer``, showing ``progress``; return how many there were.
     However the walk ends, the progress line is erased; if it fails, ``writer`` is
-    aborted (what it wrote stays well-formed)."""
+    aborted (what it wrote stays well-formed). With ``hold``, Ctrl-C waits for each
+    write to end (see ``interrupts_held``)."""
     total = 0
     async with make_client(args) as client:
         try:
@@ -229,13 +234,15 @@ async def _walk(args: argparse.Namespace, writer: ListWriter[Job], progress: Pro
             async with jobs:
                 async for job in jobs:
                     progress.update(stats.jobs, stats.pages)
-                    writer.write(job)
+                    with interrupts_held(hold):
+                        writer.write(job)
                     total += 1
         except BrokenPipeError:
             raise
         except BaseException:
             progress.clear()
-            writer.abort()
+            with interrupts_held(hold):
+                writer.abort()
             raise
         finally:
             progress.clear()

@@ -164,19 +164,3 @@ def section(out: str, title: str) -> list[tuple[str, str]]:
         name, count = line.split()
         rows.append((name, count))
     return rows
-
-
-def test_demo_console_script_prints_a_next_step_that_works_as_typed() -> None:
-    result = subprocess.run(
-        [str(SCRIPT), "demo", "--jobs", "50"],
-        capture_output=True,
-        text=True,
-        env=environment(PATH="/usr/bin:/bin"),
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    next_step = result.stdout.splitlines()[-1]
-    assert next_step == f"  {shlex.quote(str(SCRIPT))} emulator"
-    typed = next_step.strip().replace(" emulator", " emulator --help")
-    assert run_printed(typed, environment()).returncode == 0

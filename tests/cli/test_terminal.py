@@ -4,6 +4,8 @@ progress line, and the clean line left after Ctrl-C."""
 from __future__ import annotations
 
 import io
+import os
+import signal
 
 import pytest
 
@@ -162,3 +164,14 @@ def test_clean_line_erases_the_echoed_ctrl_c_only_on_a_terminal() -> None:
     dumb = FakeTerminal()
     _terminal.clean_line(dumb, {"TERM": "dumb"})
     assert dumb.getvalue() == ""
+
+
+@pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="POSIX signal masks")
+@pytest.mark.parametrize("hold", [True, False])
+def test_ctrl_c_waits_for_a_held_write_to_end(hold: bool) -> None:
+    written = []
+    with pytest.raises(KeyboardInterrupt), _terminal.interrupts_held(hold):
+        os.kill(os.getpid(), signal.SIGINT)  # what Ctrl-C sends
+        for _ in range(1000):  # bounded: Python checks for signals between bytecodes
+            written.append(1)
+    assert (len(written) == 1000) is hold
