@@ -13,11 +13,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from .._client import DataFlowClient
-from .._credentials import Credentials
-from .._errors import AuthenticationError
-from .._models import Job, JobStatus
-from .._version import __version__
+from .. import AuthenticationError, Credentials, DataFlowClient, Job, JobStatus, __version__
 from ._emulator import require_uvicorn
 from ._errors import ExitCode
 from ._jobs import JOB_COLUMNS, job_status

@@ -6,8 +6,8 @@ import argparse
 import importlib.util
 import shlex
 
+from .. import DataFlowError
 from .._client import ENDPOINT_ENV_VAR
-from .._errors import DataFlowError
 from ._errors import ExitCode
 from ._options import CliParser, Subcommands, choice, integer
 from ._program import PROG, invocation

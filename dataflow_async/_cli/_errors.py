@@ -21,8 +21,7 @@ from typing import TextIO
 import attrs
 import httpx
 
-from .._credentials import default_config_path
-from .._errors import (
+from .. import (
     APIConnectionError,
     APITimeoutError,
     AuthenticationError,
@@ -30,6 +29,7 @@ from .._errors import (
     MissingCredentialsError,
     PermissionDeniedError,
 )
+from .._credentials import default_config_path
 from ._sanitize import one_line
 
 __all__ = ["ExitCode", "Failure", "UsageError", "describe_error", "print_failure"]

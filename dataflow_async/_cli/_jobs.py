@@ -9,7 +9,7 @@ import sys
 from datetime import datetime
 from typing import Any
 
-from .._models import Job, JobStatus
+from .. import Job, JobStatus
 from ._errors import ExitCode, UsageError
 from ._options import (
     CliParser,

@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
-from .._errors import DataFlowError
+from .. import DataFlowError
 from ._errors import ExitCode, UsageError, describe_error, print_failure
 from ._options import CliParser
 from ._parser import build_parser

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from .._version import __version__
+from .. import __version__
 from . import _demo, _emulator, _jobs
 from ._options import CliParser
 from ._program import PROG

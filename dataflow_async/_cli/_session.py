@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 import os
 
-from .._client import DEFAULT_BASE_URL, ENDPOINT_ENV_VAR, DataFlowClient
-from .._credentials import Credentials
-from .._errors import MissingCredentialsError
+from .. import DEFAULT_BASE_URL, Credentials, DataFlowClient, MissingCredentialsError
+from .._client import ENDPOINT_ENV_VAR
 from ._errors import UsageError
 from ._options import endpoint_problem
 
