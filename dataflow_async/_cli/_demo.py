@@ -19,6 +19,7 @@ from ._errors import ExitCode
 from ._jobs import JOB_COLUMNS, job_status
 from ._options import Subcommands, integer
 from ._program import PROG, invocation
+from ._sanitize import one_line
 from ._table import render_table
 from ._terminal import ensure_utf8, plural, terminal_width
 
@@ -151,7 +152,7 @@ async def _try_wrong_secret(emulator: RunningEmulator) -> str | None:
         try:
             await client.list_jobs(limit=1)
         except AuthenticationError as exc:
-            return f"HTTP {exc.status_code} {exc.message}"
+            return one_line(f"HTTP {exc.status_code} {exc.message}")
     return None
 
 
