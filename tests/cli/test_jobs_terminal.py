@@ -8,30 +8,31 @@ from __future__ import annotations
 
 import errno
 import io
+import json
 import os
 import re
 import select
+import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
-from dataflow_async import Job
 from dataflow_async import _cli as cli
-from dataflow_async import _cli_output as output
+from dataflow_async._cli import _jobs, _output, _table
+from dataflow_async._converter import structure_jobs
 from dataflow_async.emulator import FaultPlan, Latency, ServerFailure, make_jobs, run_emulator
 
-from .conftest import job_json
+from ..conftest import job_json
+from .conftest import SCRIPT, environment
 
-SCRIPT = Path(sys.executable).parent / "dataflow-async"
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
-def _jobs() -> list[dict[str, Any]]:
+def three_jobs() -> list[dict[str, Any]]:
     """Three jobs, served in this order: a failed run, a wide (Korean) name, no run."""
     never_ran = job_json(3, status="EDITING")
     del never_ran["lastExecutionStatus"], never_ran["lastExecutionDate"]
@@ -68,7 +69,7 @@ COLOURED = (
 
 def erase(text: str) -> str:
     """What ``Progress.clear`` writes after showing ``text``."""
-    return "\r" + " " * output.display_width(text) + "\r"
+    return "\r" + " " * _table.display_width(text) + "\r"
 
 
 class FakeTerminal(io.StringIO):
@@ -98,20 +99,15 @@ class Terminal:
 
 
 @pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No credentials, no colour preferences, an ordinary terminal type."""
-    for name in list(os.environ):
-        if name.startswith("NCLOUD_") or name in ("NO_COLOR", "FORCE_COLOR"):
-            monkeypatch.delenv(name)
+def ordinary_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An ordinary terminal type (the package's fixture cleared credentials, colour
+    preferences and COLUMNS)."""
     monkeypatch.setenv("TERM", "xterm-256color")
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
 
 
 @pytest.fixture
 def served(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    with run_emulator(jobs=_jobs()) as emulator:
+    with run_emulator(jobs=three_jobs()) as emulator:
         monkeypatch.setenv("NCLOUD_ACCESS_KEY_ID", emulator.credentials.access_key)
         monkeypatch.setenv("NCLOUD_SECRET_ACCESS_KEY", emulator.credentials.secret_key)
         yield emulator
@@ -236,15 +232,16 @@ def test_progress_is_erased_on_ctrl_c(
     served: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    class Interrupted(output.TableWriter):
-        def write(self, job: Job) -> None:
+    class Interrupted(_output.TableWriter[Any]):
+        def write(self, item: Any) -> None:
             raise KeyboardInterrupt
 
-    monkeypatch.setitem(output.WRITERS, "table", Interrupted)
+    monkeypatch.setitem(_output.WRITERS, "table", Interrupted)
     terminal.stderr()
     code, out, err = list_jobs(capsys, terminal, served.url)
     shown = "… 3 jobs, 1 page"
-    assert (code, out, err) == (130, "", f"\r{shown}{erase(shown)}")
+    # The progress line is erased, then the whole line (with the echoed ^C).
+    assert (code, out, err) == (130, "", f"\r{shown}{erase(shown)}\r\x1b[2K")
 
 
 # --------------------------------------------------------------------------- colour
@@ -267,14 +264,12 @@ def test_force_color_colours_a_pipe(
 
 
 def test_coloured_table_lines_up_like_the_plain_one() -> None:
-    from dataflow_async._converter import structure_jobs
-
     records = make_jobs(300, seed=3)
     records[5]["name"] = "로그 수집 작업 " + "x" * 80  # wide and cut
     records[6]["name"] = "결제"
     jobs = structure_jobs(records)
-    plain = output.render_table(jobs)
-    coloured = output.render_table(jobs, color=True)
+    plain = _table.render_table(jobs, _jobs.JOB_COLUMNS)
+    coloured = _table.render_table(jobs, _jobs.JOB_COLUMNS, color=True)
     assert ANSI.sub("", coloured) == plain
     painted = coloured.splitlines()
     assert painted[0].startswith("\x1b[1mJOB ID")
@@ -282,103 +277,6 @@ def test_coloured_table_lines_up_like_the_plain_one() -> None:
     assert {"RUNNING", "STOPPED"} <= statuses
     assert sum("\x1b[32mRUNNING\x1b[0m" in line for line in painted) == sum(
         job.status == "RUNNING" for job in jobs
-    )
-
-
-@pytest.mark.parametrize(
-    ("choice", "environ", "terminal", "expected"),
-    [
-        ("auto", {}, False, False),
-        ("auto", {}, True, True),
-        ("auto", {"NO_COLOR": "1"}, True, False),
-        ("auto", {"NO_COLOR": "0"}, True, False),  # any non-empty value
-        ("auto", {"NO_COLOR": ""}, True, True),
-        ("auto", {"NO_COLOR": "1", "FORCE_COLOR": "1"}, True, False),
-        ("auto", {"FORCE_COLOR": "1"}, False, True),
-        ("auto", {"FORCE_COLOR": ""}, False, False),
-        ("auto", {"TERM": "dumb"}, True, False),
-        ("auto", {"TERM": "dumb", "FORCE_COLOR": "1"}, False, True),
-        ("always", {"NO_COLOR": "1"}, False, True),
-        ("never", {"FORCE_COLOR": "1"}, True, False),
-    ],
-)
-def test_wants_color(choice: str, environ: dict[str, str], terminal: bool, expected: bool) -> None:
-    stream = FakeTerminal() if terminal else io.StringIO()
-    assert output.wants_color(choice, stream, environ) is expected
-
-
-def test_a_stream_without_isatty_or_closed_is_no_terminal() -> None:
-    closed = io.StringIO()
-    closed.close()  # isatty() raises ValueError
-    assert not output.wants_progress(closed, {})
-    assert not output.wants_progress(object(), {})  # type: ignore[arg-type]
-    assert output.wants_progress(FakeTerminal(), {"TERM": "xterm"})
-    assert not output.wants_progress(FakeTerminal(), {"TERM": "dumb"})
-
-
-# --------------------------------------------------------------------------- progress
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def test_disabled_progress_writes_nothing() -> None:
-    stream = FakeTerminal()
-    progress = output.Progress(stream, enabled=False, clock=FakeClock())
-    progress.update(1000, 1)
-    progress.clear()
-    assert stream.getvalue() == ""
-
-
-def test_clear_without_a_line_writes_nothing() -> None:
-    stream = io.StringIO()
-    output.Progress(stream, enabled=True, clock=FakeClock()).clear()
-    assert stream.getvalue() == ""
-
-
-def test_progress_draws_at_once_then_at_most_every_interval() -> None:
-    stream, clock = io.StringIO(), FakeClock()
-    progress = output.Progress(stream, enabled=True, clock=clock, interval=0.1)
-    progress.update(1000, 1)
-    assert stream.getvalue() == "\r… 1,000 jobs, 1 page"
-    for _ in range(5):  # too soon: dropped
-        clock.now += 0.019
-        progress.update(2000, 2)
-    assert stream.getvalue() == "\r… 1,000 jobs, 1 page"
-    clock.now += 0.005  # 0.1 s after the first draw
-    progress.update(12000, 12)
-    assert stream.getvalue() == "\r… 1,000 jobs, 1 page\r… 12,000 jobs, 12 pages"
-    clock.now += 1.0
-    progress.update(12000, 12)  # unchanged: not redrawn
-    assert stream.getvalue().count("\r") == 2
-    progress.clear()
-    assert stream.getvalue().endswith("\r" + " " * 23 + "\r")
-    assert len("… 12,000 jobs, 12 pages") == 23
-
-
-def test_progress_pads_over_a_longer_previous_line() -> None:
-    stream, clock = io.StringIO(), FakeClock()
-    progress = output.Progress(stream, enabled=True, clock=clock)
-    progress.update(12000, 12)
-    clock.now += 1
-    progress.update(0, 1)  # never happens in a walk, but must not leave debris
-    longer, shorter = "… 12,000 jobs, 12 pages", "… 0 jobs, 1 page"
-    assert stream.getvalue() == f"\r{longer}\r{shorter}" + " " * (len(longer) - len(shorter))
-
-
-def test_progress_starts_afresh_after_clear() -> None:
-    stream, clock = io.StringIO(), FakeClock()
-    progress = output.Progress(stream, enabled=True, clock=clock)
-    progress.update(5, 1)
-    progress.clear()
-    progress.update(5, 1)  # same text, same instant: drawn again, the line was erased
-    assert stream.getvalue() == "\r… 5 jobs, 1 page" + erase("… 5 jobs, 1 page") + (
-        "\r… 5 jobs, 1 page"
     )
 
 
@@ -393,7 +291,7 @@ def test_progress_then_a_clean_table(
 def test_help_explains_the_terminal_behaviour(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["jobs", "list", "--help"]) == 0
     text = capsys.readouterr().out
-    for words in ("--color {auto,always,never}", "--no-progress", "NO_COLOR", "FORCE_COLOR"):
+    for words in ("--color WHEN", "--no-color", "--no-progress", "NO_COLOR", "FORCE_COLOR"):
         assert words in text
     assert "TERM is not 'dumb'" in " ".join(text.split())
 
@@ -427,8 +325,14 @@ def screen(raw: str) -> list[str]:
     return shown
 
 
-def read_terminal(master: int, process: subprocess.Popen[bytes], timeout: float) -> bytes:
-    """All that ``process`` writes to the pseudo-terminal, until it closes it."""
+def read_terminal(
+    master: int,
+    process: subprocess.Popen[bytes],
+    timeout: float,
+    on_data: Callable[[bytes], None] | None = None,
+) -> bytes:
+    """All that ``process`` writes to the pseudo-terminal, until it closes it;
+    ``on_data`` sees what came so far after each read."""
     deadline = time.monotonic() + timeout
     chunks: list[bytes] = []
     while True:
@@ -448,6 +352,8 @@ def read_terminal(master: int, process: subprocess.Popen[bytes], timeout: float)
         if not data:
             break
         chunks.append(data)
+        if on_data is not None:
+            on_data(b"".join(chunks))
     return b"".join(chunks)
 
 
@@ -455,12 +361,7 @@ def read_terminal(master: int, process: subprocess.Popen[bytes], timeout: float)
 def test_console_script_on_a_real_terminal() -> None:
     slow = FaultPlan.random(seed=1, rate=1.0, faults=[Latency(0.01)])
     with run_emulator(jobs=3000, faults=slow) as emulator:
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith("NCLOUD_") and k not in ("NO_COLOR", "FORCE_COLOR")
-        }
-        env.update(
+        env = environment(
             NCLOUD_ACCESS_KEY_ID=emulator.credentials.access_key,
             NCLOUD_SECRET_ACCESS_KEY=emulator.credentials.secret_key,
             TERM="xterm-256color",
@@ -494,3 +395,78 @@ def test_console_script_on_a_real_terminal() -> None:
     assert shown == plain.splitlines()
     assert shown[-1] == "3,000 jobs"
     assert shown[0].startswith("JOB ID")
+
+
+# --------------------------------------------------------------------------- width
+
+
+def test_table_on_a_terminal_fits_its_width(
+    capsys: pytest.CaptureFixture[str],
+    terminal: Terminal,
+    served: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    terminal.stdout()
+    monkeypatch.setenv("COLUMNS", "60")
+    code, out, _ = list_jobs(capsys, terminal, served.url, "--no-color")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].split() == ["JOB", "ID", "NAME", "TYPE", "STATUS", "LAST", "RUN"]
+    assert all(_table.display_width(line) <= 60 for line in lines)
+    assert "매출 집계" in out  # wide names still line up (see the column test)
+    assert lines[-1] == "3 jobs"
+
+
+def test_table_into_a_pipe_is_whole_whatever_columns_says(
+    capsys: pytest.CaptureFixture[str],
+    terminal: Terminal,
+    served: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("COLUMNS", "60")
+    assert list_jobs(capsys, terminal, served.url) == (0, PLAIN, "")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
+@pytest.mark.parametrize("fmt", ["table", "json"])
+def test_ctrl_c_on_a_real_terminal_leaves_a_clean_line(fmt: str) -> None:
+    slow = FaultPlan.random(seed=1, rate=1.0, faults=[Latency(0.05)])
+    with run_emulator(jobs=5000, faults=slow) as emulator:
+        env = environment(
+            NCLOUD_ACCESS_KEY_ID=emulator.credentials.access_key,
+            NCLOUD_SECRET_ACCESS_KEY=emulator.credentials.secret_key,
+            TERM="xterm-256color",
+        )
+        argv = [str(SCRIPT), "jobs", "list", "--endpoint", emulator.url, "-o", fmt]
+        argv += ["--page-size", "100"]
+        master, slave = os.openpty()
+        sent: list[bool] = []
+
+        def interrupt(raw: bytes) -> None:
+            started = b"\xe2\x80\xa6 " in raw if fmt == "table" else raw.count(b"job_id") > 150
+            if started and not sent:
+                sent.append(True)
+                process.send_signal(signal.SIGINT)  # what Ctrl-C sends
+
+        try:
+            process = subprocess.Popen(
+                argv, stdin=subprocess.DEVNULL, stdout=slave, stderr=slave, env=env
+            )
+            os.close(slave)
+            slave = -1
+            raw = read_terminal(master, process, timeout=20, on_data=interrupt).decode()
+            code = process.wait(timeout=10)
+        finally:
+            os.close(master)
+            if slave != -1:
+                os.close(slave)
+    assert sent
+    assert code == 130, raw[-300:]
+    assert "Traceback" not in raw
+    assert raw.endswith("\r\x1b[2K")  # the line the ^C was echoed on is erased
+    shown = screen(raw)
+    if fmt == "table":
+        assert shown == []  # the progress line is gone, nothing else was printed
+    else:
+        text = "".join(line + "\n" for line in shown)
+        assert 150 <= len(json.loads(text)) < 5000  # a valid array of the jobs so far
