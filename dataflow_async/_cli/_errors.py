@@ -95,12 +95,12 @@ def describe_error(exc: DataFlowError) -> Failure:
 
 def _explain(exc: DataFlowError) -> Failure:
     if isinstance(exc, MissingCredentialsError):
-        message = str(exc)
-        # The library's words may offer a Python call; on a command line only the
-        # environment and the file can give a key pair.
+        # What the library found (or not) is the error; what to do about it on a command
+        # line (the environment, the file, --profile) is the hint.
+        message = str(exc).split(": set ", 1)[0]
         if "Credentials(" in message or "Credentials." in message:
-            return Failure("no credentials found", ExitCode.CREDENTIALS, credentials_help())
-        return Failure(message, ExitCode.CREDENTIALS)
+            message = "no credentials found"
+        return Failure(message, ExitCode.CREDENTIALS, credentials_help())
     if isinstance(exc, AuthenticationError):
         return Failure(
             str(exc),
@@ -160,7 +160,12 @@ def _phase(exc: BaseException) -> str | None:
             if isinstance(cause, kind):
                 return phase
         cause = cause.__cause__ or cause.__context__
-    match = _PHASE_WORDS.search(str(exc))
+    text = str(exc)
+    if "timed out after connecting" in text:
+        return "read"
+    if "timed out connecting" in text:
+        return "connect"
+    match = _PHASE_WORDS.search(text)
     return match.group(1).lower() if match else None
 
 
