@@ -8,9 +8,10 @@ each, the ratios of the minimums to the baselines, and the cost per item:
 - jobs: raw (httpx + manual signing + json.loads + dicts), naive (the same loop with a
   default cattrs.Converter and a frozen attrs class with the same keys), iter_jobs
   (prefetch 1, 0 and 4)
+- jobs in memory: decoding and structuring the same pages without HTTP (json.loads +
+  dicts / + default cattrs / the library's decoder and structure_page): per-item cost
 - job executions: ``client.executions.iter(job_id)`` against its raw and naive loops when
-  the client and the emulator have them; otherwise decoding and structuring the same pages
-  in memory (json.loads + dicts / + default cattrs / the library's structure_page)
+  the client and the emulator have them; otherwise the in-memory comparison
 - 50 ms of latency per page: raw sequential against iter_jobs (prefetch 1, 0, 4)
 - peak memory walking 10,000 and 1,000,000 jobs (each in a fresh process)
 - signing one request
@@ -45,7 +46,7 @@ import dataflow_async.emulator as emulator_api
 from dataflow_async import Credentials, DataFlowClient, NcpSignatureAuth
 from dataflow_async._converter import paused_gc, structure_page
 from dataflow_async._json import loads
-from dataflow_async.types import JobExecution
+from dataflow_async.types import Job, JobExecution
 
 ACCESS_KEY = "BENCHACCESSKEY"
 SECRET_KEY = "BENCHSECRETKEY"
@@ -250,8 +251,9 @@ def make_executions(n: int, job_id: str = "benchJob0001", seed: int = 1) -> list
     return made
 
 
-def execution_pages(n: int) -> list[bytes]:
-    items = make_executions(n)
+def encode_pages(items: list[dict[str, Any]]) -> list[bytes]:
+    """List responses of ``PAGE`` items, as compact JSON bytes."""
+    n = len(items)
     return [
         json.dumps(
             {"list": items[i : i + PAGE], "count": n, "page": i // PAGE, "limit": PAGE},
@@ -261,21 +263,32 @@ def execution_pages(n: int) -> list[bytes]:
     ]
 
 
-def structure_offline(pages: list[bytes], how: str) -> int:
-    """Decode and structure every page in memory, as a walk would once the bytes arrive."""
+def structure_offline(pages: list[bytes], how: str, model: type[Any], naive: type[Any]) -> int:
+    """Decode and structure every page in memory, as a walk does once the bytes arrive:
+    ``raw`` (json.loads, dicts), ``naive`` (json.loads, default cattrs) or ``library``
+    (the client's decoder and structure_page, the GC paused per page as the client does)."""
     seen = 0
     for number, raw in enumerate(pages):
         if how == "library":
-            with paused_gc():  # as the client does for each page
+            with paused_gc():
                 body = loads(raw)
-                page = structure_page(JobExecution, body, page=number, limit=PAGE, where="GET")
+                page = structure_page(model, body, page=number, limit=PAGE, where="GET")
             seen += len(page.items)
         else:
             for item in json.loads(raw)["list"]:
-                seen += (
-                    NAIVE.structure(item, NaiveExecution) if how == "naive" else item
-                ) is not None
+                seen += (NAIVE.structure(item, naive) if how == "naive" else item) is not None
     return seen
+
+
+def in_memory_variants(pages: list[bytes], model: type[Any], naive: type[Any]) -> list[Variant]:
+    return [
+        (RAW, lambda: structure_offline(pages, "raw", model, naive)),
+        (NAIVE_NAME, lambda: structure_offline(pages, "naive", model, naive)),
+        (
+            f"structure_page({model.__name__})",
+            lambda: structure_offline(pages, "library", model, naive),
+        ),
+    ]
 
 
 EXECUTIONS_SERVER = f"""
@@ -324,15 +337,9 @@ def execution_variants(n: int) -> Iterator[tuple[str, list[Variant]]]:
             finally:
                 server.__exit__(None, None, None)
             return
-    pages = execution_pages(n)
-    yield (
-        f"{title}, decoded and structured in memory",
-        [
-            (RAW, lambda: structure_offline(pages, "raw")),
-            (NAIVE_NAME, lambda: structure_offline(pages, "naive")),
-            ("structure_page(JobExecution)", lambda: structure_offline(pages, "library")),
-        ],
-    )
+    pages = encode_pages(make_executions(n))
+    variants = in_memory_variants(pages, JobExecution, NaiveExecution)
+    yield f"{title}, decoded and structured in memory", variants
 
 
 # -- memory -------------------------------------------------------------------
@@ -390,6 +397,11 @@ def main(argv: list[str] | None = None) -> None:
     with emulator(jobs) as url:
         times = run_rounds(job_variants(url, (0, 4)), jobs, rounds)
     report(f"{jobs:,} jobs, pages of {PAGE}", times, jobs, [RAW, NAIVE_NAME])
+
+    pages = encode_pages(emulator_api.make_jobs(jobs, seed=1))
+    chosen = in_memory_variants(pages, Job, NaiveJob)
+    title = f"{jobs:,} jobs, pages of {PAGE}, decoded and structured in memory"
+    report(title, run_rounds(chosen, jobs, rounds), jobs, [RAW, NAIVE_NAME])
 
     with execution_variants(jobs) as (title, chosen):
         report(title, run_rounds(chosen, jobs, rounds), jobs, [RAW, NAIVE_NAME])
