@@ -90,32 +90,41 @@ def emulator(jobs: int, latency: float = 0.0, script: str = SERVER) -> Iterator[
 Variant = tuple[str, Callable[[], int]]
 
 
-def run_rounds(chosen: list[Variant], expected: int, rounds: int) -> dict[str, list[float]]:
-    """Seconds per run of each variant, interleaved, the order rotating every round."""
-    times: dict[str, list[float]] = {name: [] for name, _ in chosen}
+Times = dict[str, tuple[list[float], list[float]]]
+
+
+def run_rounds(chosen: list[Variant], expected: int, rounds: int) -> Times:
+    """Wall and CPU seconds (this process) per run of each variant, interleaved, the
+    order rotating every round."""
+    times: Times = {name: ([], []) for name, _ in chosen}
     for round_ in range(rounds):
         shift = round_ % len(chosen)
         for name, run in chosen[shift:] + chosen[:shift]:
-            started = time.perf_counter()
+            wall, cpu = time.perf_counter(), time.process_time()
             seen = run()
-            times[name].append(time.perf_counter() - started)
+            times[name][0].append(time.perf_counter() - wall)
+            times[name][1].append(time.process_time() - cpu)
             if seen != expected:
                 raise RuntimeError(f"{name} saw {seen} items, expected {expected}")
     return times
 
 
-def report(title: str, times: dict[str, list[float]], items: int, baselines: list[str]) -> None:
-    rounds = len(next(iter(times.values())))
-    print(f"\n{title} ({rounds} interleaved rounds; ratios of the minimums)")
-    ratio_heads = "".join(f" {'x ' + b.split()[0]:>8}" for b in baselines)
-    print(f"  {'variant':34} {'min':>9} {'median':>9} {'per item':>9}{ratio_heads}")
-    best = {name: min(values) for name, values in times.items()}
-    for name, values in times.items():
-        ratios = "".join(f" {best[name] / best[b]:>8.2f}" for b in baselines)
-        per_item = best[name] / items * 1e9
+def report(title: str, times: Times, items: int, baselines: list[str]) -> None:
+    """Minimum and median wall time, the client process's minimum CPU time (steadier on a
+    busy machine), per-item cost and the ratios of the minimums (wall / CPU)."""
+    rounds = len(next(iter(times.values()))[0])
+    print(f"\n{title} ({rounds} interleaved rounds; ratios of the minimums, wall/cpu)")
+    heads = "".join(f" {'x ' + b.split()[0]:>11}" for b in baselines)
+    print(f"  {'variant':30} {'min':>9} {'median':>9} {'cpu min':>9} {'per item':>9}{heads}")
+    wall = {name: min(values[0]) for name, values in times.items()}
+    cpu = {name: min(values[1]) for name, values in times.items()}
+    for name, (walls, _) in times.items():
+        ratios = "".join(
+            f" {wall[name] / wall[b]:>5.2f}/{cpu[name] / cpu[b]:<5.2f}" for b in baselines
+        )
         print(
-            f"  {name:34} {best[name] * 1e3:>7.1f}ms {statistics.median(values) * 1e3:>7.1f}ms"
-            f" {per_item:>7.0f}ns{ratios}"
+            f"  {name:30} {wall[name] * 1e3:>7.1f}ms {statistics.median(walls) * 1e3:>7.1f}ms"
+            f" {cpu[name] * 1e3:>7.1f}ms {wall[name] / items * 1e9:>7.0f}ns{ratios}"
         )
 
 
