@@ -398,7 +398,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     jobs, slow_jobs, small, big, rounds = 100_000, 20_000, 10_000, 1_000_000, args.rounds
     if args.quick:
-        jobs, slow_jobs, small, big, rounds = 3_000, 2_000, 1_000, 3_000, 1
+        jobs, slow_jobs, small, big, rounds = 2_000, 1_000, 1_000, 2_000, 1
 
     print(f"python {sys.version.split()[0]}, httpx {httpx.__version__}, json: {loads.__module__}")
     print(f"signing one request: {signing_cost(200 if args.quick else 20_000):.2f} us")

@@ -108,6 +108,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--jobs", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--requests", type=int, default=200, help="small GETs per round")
     args = parser.parse_args()
     n, rounds = args.jobs, args.rounds
     per_page = bench.PAGE / n * 1e3  # seconds per walk -> ms per page
@@ -126,7 +127,7 @@ def main() -> None:
         for name, values in times.items():
             print(f"  {name:32} {min(values) * per_page:7.3f}")
         raw_pages = asyncio.run(pages_of(url, n))
-        small = 200
+        small = args.requests
         safe = best(lambda: asyncio.run(requests(url, small, True)), rounds) / small
         plain = best(lambda: asyncio.run(requests(url, small, False)), rounds) / small
     bodies = [loads(p) for p in raw_pages]
