@@ -35,12 +35,12 @@ import timeit
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from random import Random
 from typing import Any
 
 import attrs
 import cattrs
 import httpx
+from _bench_data import encode_pages, make_executions
 
 import dataflow_async.emulator as emulator_api
 from dataflow_async import Credentials, DataFlowClient, NcpSignatureAuth
@@ -229,48 +229,6 @@ def job_variants(url: str, prefetches: tuple[int, ...], naive: bool = True) -> l
 
 # -- job executions -----------------------------------------------------------
 
-_STATUSES = ["COMPLETED", "COMPLETED", "COMPLETED", "FAILED", "CANCELED", "RUNNING", "READY"]
-
-
-def make_executions(n: int, job_id: str = "benchJob0001", seed: int = 1) -> list[dict[str, Any]]:
-    """``n`` job executions as the API sends them (some run by a workflow, some not yet
-    finished, a quarter with their settings)."""
-    rng = Random(seed)
-    made = []
-    for i in range(n):
-        status = rng.choice(_STATUSES)
-        item: dict[str, Any] = {
-            "jobExecutionId": f"x{i:011d}",
-            "jobId": job_id,
-            "jobName": "nightly-etl",
-            "status": status,
-            "type": "WORKFLOW" if i % 3 == 0 else "JOB",
-            "createdDate": f"2026-09-{1 + i % 28:02d}T0{i % 10}:00:00+09:00",
-            "startDate": f"2026-09-{1 + i % 28:02d}T0{i % 10}:01:00+09:00",
-            "endDate": None if status in ("RUNNING", "READY") else "2026-09-30T10:00:00+09:00",
-            "waitingTime": rng.choice([0, 0.5, 1.25]),
-            "runningTime": rng.randint(0, 600) / 10,
-            "executorNum": 2,
-        }
-        if i % 3 == 0:
-            item |= {"triggerId": "T63391JxQHNj", "triggerName": "every-night"}
-        if i % 4 == 0:
-            item["jobCondition"] = {"workerType": "DEFAULT", "numWorker": 2, "timeout": 360}
-        made.append(item)
-    return made
-
-
-def encode_pages(items: list[dict[str, Any]]) -> list[bytes]:
-    """List responses of ``PAGE`` items, as compact JSON bytes."""
-    n = len(items)
-    return [
-        json.dumps(
-            {"list": items[i : i + PAGE], "count": n, "page": i // PAGE, "limit": PAGE},
-            separators=(",", ":"),
-        ).encode()
-        for i in range(0, n, PAGE)
-    ]
-
 
 def structure_offline(pages: list[bytes], how: str, model: type[Any], naive: type[Any]) -> int:
     """Decode and structure every page in memory, as a walk does once the bytes arrive:
@@ -346,7 +304,7 @@ def execution_variants(n: int) -> Iterator[tuple[str, list[Variant]]]:
             finally:
                 server.__exit__(None, None, None)
             return
-    pages = encode_pages(make_executions(n))
+    pages = encode_pages(make_executions(n), PAGE)
     variants = in_memory_variants(pages, JobExecution, NaiveExecution)
     yield f"{title}, decoded and structured in memory", variants
 
@@ -407,7 +365,7 @@ def main(argv: list[str] | None = None) -> None:
         times = run_rounds(job_variants(url, (0, 4)), jobs, rounds)
     report(f"{jobs:,} jobs, pages of {PAGE}", times, jobs, [RAW, NAIVE_NAME])
 
-    pages = encode_pages(emulator_api.make_jobs(jobs, seed=1))
+    pages = encode_pages(emulator_api.make_jobs(jobs, seed=1), PAGE)
     chosen = in_memory_variants(pages, Job, NaiveJob)
     title = f"{jobs:,} jobs, pages of {PAGE}, decoded and structured in memory"
     report(title, run_rounds(chosen, jobs, rounds), jobs, [RAW, NAIVE_NAME])

@@ -22,12 +22,12 @@ import typing
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from enum import StrEnum
-from types import NoneType, UnionType
+from types import NoneType
 from typing import Any
 
 import attrs
 
-from ._wire import KST, parse_epoch_ms, wire_name
+from ._wire import KST, _is_tuple_of, _union_args, parse_epoch_ms, wire_name
 from .types._fields import ALIASES, FORMAT, REST
 
 __all__ = ["make_fast_hook"]
@@ -114,17 +114,6 @@ class _Source:
         else:  # anything else: the converter's own hook
             hook, target = self.bind(self.get_hook(type_)), self.bind(type_)
             self.emit(indent, f"{var} = {hook}({var}, {target})")
-
-
-def _union_args(type_: Any) -> tuple[Any, ...]:
-    if isinstance(type_, UnionType) or typing.get_origin(type_) is typing.Union:
-        return typing.get_args(type_)
-    return ()
-
-
-def _is_tuple_of(type_: Any) -> bool:
-    args = typing.get_args(type_)
-    return typing.get_origin(type_) is tuple and len(args) == 2 and args[1] is Ellipsis
 
 
 def _compile(source: _Source, name: str, params: str) -> Callable[..., Any]:
