@@ -1,17 +1,22 @@
-"""Walking job listings: typed iter_jobs against hand-written baselines.
+"""Walking listings: typed iterators against hand-written baselines, in one run.
 
-Starts the emulator in a separate process (so client and server do not share a
-core) and prints medians of interleaved rounds, with ratios to the baselines:
+The emulator serves from a separate process (client and server do not share a core).
+Every case runs its variants in interleaved rounds (the order rotating each round), so
+that a noisy machine slows every variant alike, and reports the minimum and the median of
+each, the ratios of the minimums to the baselines, and the cost per item:
 
-- raw:    httpx + manual signing + json.loads + dicts, sequential pages
-- naive:  the same loop, each dict structured by a default cattrs.Converter into a
-          frozen attrs class (what a user would write with the same libraries)
-- iter_jobs with default settings (prefetch=1), with prefetch=0 and prefetch=4
-- the same under 50 ms of latency per page
-- peak memory of walking 10,000 and 1,000,000 jobs (each in its own process)
-- the cost of signing one request
+- jobs: raw (httpx + manual signing + json.loads + dicts), naive (the same loop with a
+  default cattrs.Converter and a frozen attrs class with the same keys), iter_jobs
+  (prefetch 1, 0 and 4)
+- jobs in memory: decoding and structuring the same pages without HTTP (json.loads +
+  dicts / + default cattrs / the library's decoder and structure_page): per-item cost
+- job executions: ``client.executions.iter(job_id)`` against its raw and naive loops when
+  the client and the emulator have them; otherwise the in-memory comparison
+- 50 ms of latency per page: raw sequential against iter_jobs (prefetch 1, 0, 4)
+- peak memory walking 10,000 and 1,000,000 jobs (each in a fresh process)
+- signing one request
 
-Run: ``make bench`` or ``.venv/bin/python benchmarks/bench_jobs.py [--quick]``.
+Run: ``make bench`` or ``.venv/bin/python benchmarks/bench_jobs.py [--rounds N] [--quick]``.
 """
 
 from __future__ import annotations
@@ -27,19 +32,26 @@ import subprocess
 import sys
 import time
 import timeit
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from typing import Any
 
 import attrs
 import cattrs
 import httpx
+from _bench_data import encode_pages, make_executions
 
+import dataflow_async.emulator as emulator_api
 from dataflow_async import Credentials, DataFlowClient, NcpSignatureAuth
+from dataflow_async._converter import paused_gc, structure_page
+from dataflow_async._json import loads
+from dataflow_async.types import Job, JobExecution
 
 ACCESS_KEY = "BENCHACCESSKEY"
 SECRET_KEY = "BENCHSECRETKEY"
 PAGE = 1000
+RAW, NAIVE_NAME = "raw dicts (baseline)", "naive typed (cattrs default)"
 
 SERVER = f"""
 import sys
@@ -53,11 +65,13 @@ serve_forever(app, port=0, ready=lambda url: print(url, flush=True))
 
 
 @contextmanager
-def emulator(jobs: int, latency: float = 0.0) -> Iterator[str]:
-    """Serve ``jobs`` jobs from a separate process; yields its URL."""
+def emulator(jobs: int, latency: float = 0.0, script: str = SERVER) -> Iterator[str]:
+    """Serve ``jobs`` jobs (or what ``script`` serves) from a separate process; yields
+    its URL."""
     proc = subprocess.Popen(
-        [sys.executable, "-c", SERVER, str(jobs), str(latency)],
+        [sys.executable, "-c", script, str(jobs), str(latency)],
         stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL if script is not SERVER else None,
         text=True,
     )
     try:
@@ -71,7 +85,50 @@ def emulator(jobs: int, latency: float = 0.0) -> Iterator[str]:
         proc.wait(timeout=10)
 
 
-# -- the baselines ------------------------------------------------------------
+# -- rounds and reports -------------------------------------------------------
+
+Variant = tuple[str, Callable[[], int]]
+
+
+Times = dict[str, tuple[list[float], list[float]]]
+
+
+def run_rounds(chosen: list[Variant], expected: int, rounds: int) -> Times:
+    """Wall and CPU seconds (this process) per run of each variant, interleaved, the
+    order rotating every round."""
+    times: Times = {name: ([], []) for name, _ in chosen}
+    for round_ in range(rounds):
+        shift = round_ % len(chosen)
+        for name, run in chosen[shift:] + chosen[:shift]:
+            wall, cpu = time.perf_counter(), time.process_time()
+            seen = run()
+            times[name][0].append(time.perf_counter() - wall)
+            times[name][1].append(time.process_time() - cpu)
+            if seen != expected:
+                raise RuntimeError(f"{name} saw {seen} items, expected {expected}")
+    return times
+
+
+def report(title: str, times: Times, items: int, baselines: list[str]) -> None:
+    """Minimum and median wall time, the client process's minimum CPU time (steadier on a
+    busy machine), per-item cost and the ratios of the minimums (wall / CPU)."""
+    rounds = len(next(iter(times.values()))[0])
+    print(f"\n{title} ({rounds} interleaved rounds; ratios of the minimums, wall/cpu)")
+    heads = "".join(f" {'x ' + b.split()[0]:>11}" for b in baselines)
+    print(f"  {'variant':30} {'min':>9} {'median':>9} {'cpu min':>9} {'per item':>9}{heads}")
+    wall = {name: min(values[0]) for name, values in times.items()}
+    cpu = {name: min(values[1]) for name, values in times.items()}
+    for name, (walls, _) in times.items():
+        ratios = "".join(
+            f" {wall[name] / wall[b]:>5.2f}/{cpu[name] / cpu[b]:<5.2f}" for b in baselines
+        )
+        print(
+            f"  {name:30} {wall[name] * 1e3:>7.1f}ms {statistics.median(walls) * 1e3:>7.1f}ms"
+            f" {cpu[name] * 1e3:>7.1f}ms {wall[name] / items * 1e9:>7.0f}ns{ratios}"
+        )
+
+
+# -- jobs over HTTP -----------------------------------------------------------
 
 
 def manual_headers(raw_path: bytes) -> dict[str, str]:
@@ -100,25 +157,51 @@ class NaiveJob:
     maxConcurrentRuns: int | None = None
 
 
+@attrs.frozen
+class NaiveCondition:
+    workerType: str | None = None
+    numWorker: int | None = None
+    timeout: int | None = None
+    nrn: str | None = None
+    scriptPath: str | None = None
+    logPath: str | None = None
+
+
+@attrs.frozen
+class NaiveExecution:
+    jobExecutionId: str
+    jobId: str
+    status: str
+    jobCondition: NaiveCondition | None = None
+    createdDate: datetime | None = None
+    startDate: datetime | None = None
+    endDate: datetime | None = None
+    jobName: str | None = None
+    triggerId: str | None = None
+    triggerName: str | None = None
+    type: str | None = None
+    waitingTime: float | None = None
+    runningTime: float | None = None
+    executorNum: int | None = None
+    parsedParameters: dict[str, Any] | None = None
+
+
 NAIVE = cattrs.Converter()
 NAIVE.register_structure_hook(datetime, lambda value, _: datetime.fromisoformat(value))
 
 
-async def walk_raw(url: str, typed: bool) -> int:
+async def walk_raw(url: str, path: str, typed: type[Any] | None) -> int:
     seen = 0
     async with httpx.AsyncClient() as http:
         page = 0
         while True:
-            request = http.build_request(
-                "GET", f"{url}/api/v1/jobs", params={"page": page, "limit": PAGE}
-            )
+            request = http.build_request("GET", url + path, params={"page": page, "limit": PAGE})
             request.headers.update(manual_headers(request.url.raw_path))
             response = await http.send(request)
             response.raise_for_status()
             items = json.loads(response.content)["list"]
             for item in items:
-                job_id = NAIVE.structure(item, NaiveJob).jobId if typed else item["jobId"]
-                seen += job_id is not None
+                seen += (NAIVE.structure(item, typed) if typed else item) is not None
             if len(items) < PAGE:
                 return seen
             page += 1
@@ -126,49 +209,104 @@ async def walk_raw(url: str, typed: bool) -> int:
 
 async def walk_client(url: str, prefetch: int | None) -> int:
     seen = 0
-    credentials = Credentials(ACCESS_KEY, SECRET_KEY)
-    async with DataFlowClient(credentials, base_url=url) as client:
+    async with DataFlowClient(Credentials(ACCESS_KEY, SECRET_KEY), base_url=url) as client:
         jobs = client.iter_jobs() if prefetch is None else client.iter_jobs(prefetch=prefetch)
         async for job in jobs:
             seen += job.job_id is not None
     return seen
 
 
-Variant = tuple[str, Callable[[str], Awaitable[int]]]
-
-
-def variants(with_prefetch: tuple[int, ...]) -> list[Variant]:
-    found: list[Variant] = [
-        ("raw dicts (baseline)", lambda url: walk_raw(url, typed=False)),
-        ("naive typed (cattrs default)", lambda url: walk_raw(url, typed=True)),
-        ("iter_jobs (defaults)", lambda url: walk_client(url, None)),
-    ]
-    for n in with_prefetch:
-        found.append((f"iter_jobs(prefetch={n})", lambda url, n=n: walk_client(url, n)))
+def job_variants(url: str, prefetches: tuple[int, ...], naive: bool = True) -> list[Variant]:
+    path = "/api/v1/jobs"
+    found: list[Variant] = [(RAW, lambda: asyncio.run(walk_raw(url, path, None)))]
+    if naive:
+        found.append((NAIVE_NAME, lambda: asyncio.run(walk_raw(url, path, NaiveJob))))
+    found.append(("iter_jobs (defaults)", lambda: asyncio.run(walk_client(url, None))))
+    for n in prefetches:
+        found.append((f"iter_jobs(prefetch={n})", lambda n=n: asyncio.run(walk_client(url, n))))
     return found
 
 
-def run_rounds(url: str, expected: int, chosen: list[Variant], rounds: int) -> dict[str, float]:
-    times: dict[str, list[float]] = {name: [] for name, _ in chosen}
-    for _ in range(rounds):
-        for name, walk in chosen:  # interleaved, so drift hits every variant alike
-            started = time.perf_counter()
-            seen = asyncio.run(walk(url))
-            times[name].append(time.perf_counter() - started)
-            if seen != expected:
-                raise RuntimeError(f"{name} saw {seen} jobs, expected {expected}")
-    return {name: statistics.median(values) for name, values in times.items()}
+# -- job executions -----------------------------------------------------------
 
 
-def report(title: str, medians: dict[str, float], baselines: tuple[str, ...]) -> None:
-    print(f"\n{title}")
-    header = f"  {'variant':34} {'median':>10}" + "".join(
-        f" {'x ' + b.split()[0]:>10}" for b in baselines
-    )
-    print(header)
-    for name, value in medians.items():
-        ratios = "".join(f" {value / medians[b]:>10.2f}" for b in baselines)
-        print(f"  {name:34} {value * 1000:>8.1f}ms{ratios}")
+def structure_offline(pages: list[bytes], how: str, model: type[Any], naive: type[Any]) -> int:
+    """Decode and structure every page in memory, as a walk does once the bytes arrive:
+    ``raw`` (json.loads, dicts), ``naive`` (json.loads, default cattrs) or ``library``
+    (the client's decoder and structure_page, the GC paused per page as the client does)."""
+    seen = 0
+    for number, raw in enumerate(pages):
+        if how == "library":
+            with paused_gc():
+                body = loads(raw)
+                page = structure_page(model, body, page=number, limit=PAGE, where="GET")
+            seen += len(page.items)
+        else:
+            for item in json.loads(raw)["list"]:
+                seen += (NAIVE.structure(item, naive) if how == "naive" else item) is not None
+    return seen
+
+
+def in_memory_variants(pages: list[bytes], model: type[Any], naive: type[Any]) -> list[Variant]:
+    return [
+        (RAW, lambda: structure_offline(pages, "raw", model, naive)),
+        (NAIVE_NAME, lambda: structure_offline(pages, "naive", model, naive)),
+        (
+            f"structure_page({model.__name__})",
+            lambda: structure_offline(pages, "library", model, naive),
+        ),
+    ]
+
+
+EXECUTIONS_SERVER = f"""
+import sys
+from dataflow_async.emulator import EmulatorApp, make_executions, make_jobs, serve_forever
+jobs = make_jobs(1, seed=1)
+executions = make_executions(int(sys.argv[1]), job_id=jobs[0]["jobId"], seed=1)
+keys = {{{ACCESS_KEY!r}: {SECRET_KEY!r}}}
+app = EmulatorApp(jobs, executions=executions, credentials=keys)
+serve_forever(app, port=0, ready=lambda url: print(url, flush=True))
+"""
+
+
+async def walk_executions(url: str, job_id: str) -> int:
+    seen = 0
+    async with DataFlowClient(Credentials(ACCESS_KEY, SECRET_KEY), base_url=url) as client:
+        async for execution in client.executions.iter(job_id):  # type: ignore[attr-defined]
+            seen += execution.execution_id is not None
+    return seen
+
+
+@contextmanager
+def execution_variants(n: int) -> Iterator[tuple[str, list[Variant]]]:
+    """Over HTTP through ``client.executions.iter`` when the client and the emulator
+    have executions (``make_executions`` and ``EmulatorApp(executions=)``); otherwise
+    decoding and structuring the same kind of pages in memory."""
+    title = f"{n:,} job executions, pages of {PAGE}"
+    if hasattr(DataFlowClient, "executions") and hasattr(emulator_api, "make_executions"):
+        job_id = emulator_api.make_jobs(1, seed=1)[0]["jobId"]
+        path = f"/api/v1/jobs/{job_id}/executions"
+        try:
+            server = emulator(n, script=EXECUTIONS_SERVER)
+            url = server.__enter__()
+        except RuntimeError:
+            print("\n(the emulator cannot serve executions: measuring in memory)")
+        else:
+            try:
+                yield (
+                    f"{title}, executions.iter over HTTP",
+                    [
+                        (RAW, lambda: asyncio.run(walk_raw(url, path, None))),
+                        (NAIVE_NAME, lambda: asyncio.run(walk_raw(url, path, NaiveExecution))),
+                        ("executions.iter", lambda: asyncio.run(walk_executions(url, job_id))),
+                    ],
+                )
+            finally:
+                server.__exit__(None, None, None)
+            return
+    pages = encode_pages(make_executions(n), PAGE)
+    variants = in_memory_variants(pages, JobExecution, NaiveExecution)
+    yield f"{title}, decoded and structured in memory", variants
 
 
 # -- memory -------------------------------------------------------------------
@@ -198,80 +336,53 @@ def peak_memory(jobs: int) -> tuple[int, float]:
     return seen, peak / 2**20
 
 
-# -- how long a request task takes to leave ----------------------------------
-
-
-async def iterations_until_sent(url: str, warm: bool) -> int:
-    """Event-loop iterations a new request task needs before its bytes are written."""
-    sent = asyncio.Event()
-
-    async def trace(event: str, info: object) -> None:
-        if event.endswith("send_request_body.complete"):
-            sent.set()
-
-    async with httpx.AsyncClient() as http:
-        if warm:  # an idle keep-alive connection is waiting in the pool
-            await http.get(f"{url}/api/v1/jobs")
-        request = http.build_request("GET", f"{url}/api/v1/jobs", extensions={"trace": trace})
-        request.headers.update(manual_headers(request.url.raw_path))
-        task = asyncio.create_task(http.send(request))
-        iterations = 0
-        while not sent.is_set():
-            await asyncio.sleep(0)
-            iterations += 1
-        await task
-    return iterations
-
-
 # -- signing ------------------------------------------------------------------
 
 
-def signing_cost() -> float:
+def signing_cost(number: int) -> float:
+    """Microseconds to sign one request (best of 5 runs of ``number``)."""
     auth = NcpSignatureAuth(Credentials(ACCESS_KEY, SECRET_KEY))
     request = httpx.Request(
         "GET", "https://dataflow.apigw.ntruss.com/api/v1/jobs", params={"page": 3, "limit": 1000}
     )
-    number = 20000
     best = min(timeit.repeat(lambda: auth.sign(request), number=number, repeat=5))
     return best / number * 1e6
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer jobs and rounds (smoke run)")
-    parser.add_argument("--rounds", type=int, default=5)
-    args = parser.parse_args()
-    jobs, slow_jobs, big = (100_000, 20_000, 1_000_000)
-    rounds = args.rounds
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, one round (smoke run)")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (default 5)")
+    args = parser.parse_args(argv)
+    jobs, slow_jobs, small, big, rounds = 100_000, 20_000, 10_000, 1_000_000, args.rounds
     if args.quick:
-        jobs, slow_jobs, big, rounds = 10_000, 2_000, 50_000, 1
+        jobs, slow_jobs, small, big, rounds = 2_000, 1_000, 1_000, 2_000, 1
 
-    print(f"python {sys.version.split()[0]}, httpx {httpx.__version__}")
-    print(f"signing one request: {signing_cost():.2f} us")
+    print(f"python {sys.version.split()[0]}, httpx {httpx.__version__}, json: {loads.__module__}")
+    print(f"signing one request: {signing_cost(200 if args.quick else 20_000):.2f} us")
 
     with emulator(jobs) as url:
-        cold = asyncio.run(iterations_until_sent(url, warm=False))
-        warm = asyncio.run(iterations_until_sent(url, warm=True))
-        print(
-            f"loop iterations before a new request task's bytes leave: {warm} "
-            f"(idle connection in the pool), {cold} (new connection)"
-        )
-        medians = run_rounds(url, jobs, variants((0, 4)), rounds)
-    report(
-        f"{jobs:,} jobs, pages of {PAGE}, no added latency (median of {rounds})",
-        medians,
-        ("raw dicts (baseline)", "naive typed (cattrs default)"),
-    )
+        times = run_rounds(job_variants(url, (0, 4)), jobs, rounds)
+    report(f"{jobs:,} jobs, pages of {PAGE}", times, jobs, [RAW, NAIVE_NAME])
+
+    pages = encode_pages(emulator_api.make_jobs(jobs, seed=1), PAGE)
+    chosen = in_memory_variants(pages, Job, NaiveJob)
+    title = f"{jobs:,} jobs, pages of {PAGE}, decoded and structured in memory"
+    report(title, run_rounds(chosen, jobs, rounds), jobs, [RAW, NAIVE_NAME])
+
+    with execution_variants(jobs) as (title, chosen):
+        report(title, run_rounds(chosen, jobs, rounds), jobs, [RAW, NAIVE_NAME])
 
     with emulator(slow_jobs, latency=0.05) as url:
-        chosen = [v for v in variants((0, 4)) if not v[0].startswith("naive")]
-        medians = run_rounds(url, slow_jobs, chosen, max(1, rounds // 2))
-    report(f"{slow_jobs:,} jobs, 50 ms per page", medians, ("raw dicts (baseline)",))
+        chosen = job_variants(url, (0, 4), naive=False)
+        times = run_rounds(chosen, slow_jobs, max(1, rounds // 2))
+    report(f"{slow_jobs:,} jobs, 50 ms per page", times, slow_jobs, [RAW])
 
-    small_seen, small = peak_memory(10_000)
-    big_seen, large = peak_memory(big)
-    print(f"\npeak memory walking {small_seen:,} jobs: {small:.1f} MiB (tracemalloc)")
-    print(f"peak memory walking {big_seen:,} jobs: {large:.1f} MiB (+{large - small:.1f} MiB)")
+    small_seen, small_peak = peak_memory(small)
+    big_seen, big_peak = peak_memory(big)
+    print(f"\npeak memory walking {small_seen:,} jobs: {small_peak:.1f} MiB (tracemalloc)")
+    print(f"peak memory walking {big_seen:,} jobs: {big_peak:.1f} MiB", end=" ")
+    print(f"(+{big_peak - small_peak:.1f} MiB)")
 
 
 if __name__ == "__main__":

@@ -17,11 +17,26 @@ from typing import Any, TypeVar
 
 import attrs
 import cattrs
+from cattrs.errors import (
+    AttributeValidationNote,
+    ClassValidationError,
+    IterableValidationError,
+    IterableValidationNote,
+)
 from cattrs.gen import make_dict_structure_fn, override
+from cattrs.v import format_exception
 
 from .types._fields import ALIASES, FORMAT, REST, WIRE
 
-__all__ = ["KST", "camel", "make_reference_converter", "unstructure", "wire_name"]
+__all__ = [
+    "KST",
+    "camel",
+    "explain",
+    "json_name",
+    "make_reference_converter",
+    "unstructure",
+    "wire_name",
+]
 
 T = TypeVar("T")
 # The API documents its dates as ISO 8601 in UTC+9; a date sent without an offset is
@@ -41,10 +56,28 @@ def wire_name(field: attrs.Attribute[Any]) -> str:
     return name if isinstance(name, str) else camel(field.name)
 
 
+_JSON_NAMES = {
+    dict: "an object",
+    list: "an array",
+    str: "a string",
+    int: "an integer",
+    float: "a number",
+    bool: "a boolean",
+    NoneType: "null",
+}
+
+
+def json_name(value: Any) -> str:
+    """The JSON type of a decoded value, in words: ``"a string"``, ``"null"``."""
+    return _JSON_NAMES.get(type(value), f"a {type(value).__name__}")
+
+
 def _strict(kind: type) -> Callable[[Any, Any], Any]:
+    expected = _JSON_NAMES[kind]
+
     def structure(value: Any, _: Any) -> Any:
         if type(value) is not kind:
-            raise TypeError(f"expected {kind.__name__}, got {type(value).__name__}")
+            raise TypeError(f"expected {expected}, got {json_name(value)}")
         return value
 
     return structure
@@ -52,13 +85,13 @@ def _strict(kind: type) -> Callable[[Any, Any], Any]:
 
 def _number(value: Any, _: Any) -> float:
     if type(value) is not int and type(value) is not float:
-        raise TypeError(f"expected a number, got {type(value).__name__}")
+        raise TypeError(f"expected a number, got {json_name(value)}")
     return float(value)
 
 
 def _int_or_str(value: Any, _: Any) -> int | str:
     if type(value) is not int and type(value) is not str:
-        raise TypeError(f"expected an integer or a string, got {type(value).__name__}")
+        raise TypeError(f"expected an integer or a string, got {json_name(value)}")
     result: int | str = value
     return result
 
@@ -66,7 +99,7 @@ def _int_or_str(value: Any, _: Any) -> int | str:
 def parse_datetime(value: Any, _: Any = None) -> datetime:
     """An ISO 8601 string as an aware datetime (no offset: KST)."""
     if type(value) is not str:
-        raise TypeError(f"expected an ISO 8601 string, got {type(value).__name__}")
+        raise TypeError(f"expected an ISO 8601 date string, got {json_name(value)}")
     parsed = datetime.fromisoformat(value)
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=KST)
 
@@ -74,7 +107,7 @@ def parse_datetime(value: Any, _: Any = None) -> datetime:
 def parse_epoch_ms(value: Any, _: Any = None) -> datetime:
     """Milliseconds since the Unix epoch as an aware UTC datetime."""
     if type(value) is not int:
-        raise TypeError(f"expected epoch milliseconds as an integer, got {type(value).__name__}")
+        raise TypeError(f"expected epoch milliseconds (an integer), got {json_name(value)}")
     try:
         return datetime.fromtimestamp(value / 1000, tz=UTC)
     except (OverflowError, OSError, ValueError):
@@ -86,7 +119,7 @@ def _enum_or_str(enum: type[StrEnum]) -> Callable[[Any, Any], Any]:
 
     def structure(value: Any, _: Any) -> Any:
         if type(value) is not str:
-            raise TypeError(f"expected a string for {enum.__name__}, got {type(value).__name__}")
+            raise TypeError(f"expected a string ({enum.__name__}), got {json_name(value)}")
         return members.get(value, value)
 
     return structure
@@ -124,9 +157,43 @@ def _union_hook(type_: Any, converter: cattrs.Converter) -> Callable[[Any, Any],
 _MAPPINGS: tuple[Any, ...] = (Mapping, dict)
 
 
+def _is_tuple_of(type_: Any) -> bool:
+    args = typing.get_args(type_)
+    return typing.get_origin(type_) is tuple and len(args) == 2 and args[1] is Ellipsis
+
+
+def _tuple_hook(type_: Any, converter: cattrs.Converter, detailed: bool) -> Any:
+    """``tuple[X, ...]`` from a JSON array only (cattrs' own hook takes any iterable,
+    a string as a tuple of characters); with detailed validation, each bad item is
+    reported at its index."""
+    item_type = typing.get_args(type_)[0]
+    item = converter.get_structure_hook(item_type)
+
+    def structure(value: Any, _: Any) -> tuple[Any, ...]:
+        if type(value) is not list:
+            raise TypeError(f"expected an array, got {json_name(value)}")
+        if not detailed:
+            return tuple([item(v, item_type) for v in value])
+        made, errors = [], []
+        for index, v in enumerate(value):
+            try:
+                made.append(item(v, item_type))
+            except Exception as exc:
+                exc.__notes__ = [
+                    *getattr(exc, "__notes__", []),
+                    IterableValidationNote(f"Structuring item @ index {index}", index, item_type),
+                ]
+                errors.append(exc)
+        if errors:
+            raise IterableValidationError(f"While structuring {type_!r}", errors, type_)
+        return tuple(made)
+
+    return structure
+
+
 def _mapping_hook(value: Any, _: Any) -> dict[str, Any]:
     if type(value) is not dict:
-        raise TypeError(f"expected an object, got {type(value).__name__}")
+        raise TypeError(f"expected an object, got {json_name(value)}")
     return dict(value)
 
 
@@ -148,22 +215,59 @@ def _model_hook(cls: type[Any], converter: cattrs.Converter, detailed: bool) -> 
     aliases = [(wire_name(f), f.metadata[ALIASES]) for f in fields if f.metadata.get(ALIASES)]
     known = {wire_name(f) for f in fields} | {a for _, names in aliases for a in names}
 
+    keys = {f.name: wire_name(f) for f in fields}
+
     def structure(value: Any, type_: Any) -> Any:
         if type(value) is not dict:
-            raise TypeError(f"expected an object, got {type(value).__name__}")
+            raise TypeError(f"expected an object, got {json_name(value)}")
+        sent = keys
         for primary, names in aliases:
             if primary not in value:
                 for alias in names:
                     if alias in value:
                         value = {**value, primary: value[alias]}
+                        sent = _with_alias(sent, primary, alias)
                         break
-        made = base(value, type_)
+        try:
+            made = base(value, type_)
+        except ClassValidationError as exc:
+            _name_wire_keys(exc, sent)
+            raise
         if rest is not None:
             extra = {k: v for k, v in value.items() if k not in known}
             object.__setattr__(made, rest.name, extra)
         return made
 
     return structure
+
+
+def _with_alias(keys: dict[str, str], primary: str, alias: str) -> dict[str, str]:
+    return {name: alias if key == primary else key for name, key in keys.items()}
+
+
+def _name_wire_keys(exc: ClassValidationError, keys: dict[str, str]) -> None:
+    """Make the notes of a detailed error name the JSON keys (``createdDate``, or the
+    alias the body used) instead of the fields (``created_date``)."""
+    for sub in exc.exceptions:
+        notes = getattr(sub, "__notes__", [])
+        for i, note in enumerate(notes):
+            if isinstance(note, AttributeValidationNote) and note.name in keys:
+                key = keys[note.name]
+                notes[i] = AttributeValidationNote(f"Structuring key {key}", key, note.type)
+
+
+def _describe(exc: BaseException, type_: Any) -> str:
+    if isinstance(exc, KeyError):
+        return "required key missing"
+    if isinstance(exc, TypeError | ValueError) and exc.args and isinstance(exc.args[0], str):
+        return exc.args[0]
+    return format_exception(exc, type_)  # pragma: no cover - other errors
+
+
+def explain(exc: BaseException, path: str = "$") -> list[str]:
+    """What a detailed-validation error says, one line per bad value, each with the JSON
+    path of the value (wire names: ``$.list[0].createdDate``)."""
+    return cattrs.transform_error(exc, path=path, format_exception=_describe)
 
 
 def make_reference_converter(*, detailed_validation: bool = False) -> cattrs.Converter:
@@ -183,6 +287,9 @@ def make_reference_converter(*, detailed_validation: bool = False) -> cattrs.Con
     )
     converter.register_structure_hook_factory(
         lambda t: typing.get_origin(t) in _MAPPINGS, lambda t: _mapping_hook
+    )
+    converter.register_structure_hook_factory(
+        _is_tuple_of, lambda t: _tuple_hook(t, converter, detailed_validation)
     )
     converter.register_structure_hook_factory(
         attrs.has, lambda cls: _model_hook(cls, converter, detailed_validation)
