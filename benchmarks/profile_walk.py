@@ -30,7 +30,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).parent))
 import bench_jobs as bench
 
-import dataflow_async._client as client_module
+import dataflow_async.resources._jobs as client_module
 from dataflow_async import Credentials, DataFlowClient
 from dataflow_async._cancel_safe import send as cancel_safe_send
 from dataflow_async._converter import paused_gc, structure_jobs
@@ -99,9 +99,15 @@ async def requests(url: str, n: int, safe: bool) -> None:
         for _ in range(n):
             request = http.build_request("GET", f"{url}/api/v1/jobs", params={"limit": 1})
             if safe:
-                await cancel_safe_send(http, request, auth=client._transport.auth, pool=pool)
+                await cancel_safe_send(
+                    http,
+                    request,
+                    auth=client._requester.auth,
+                    pool=pool,
+                    max_bytes=client.max_response_bytes,
+                )
             else:
-                await http.send(request, auth=client._transport.auth)
+                await http.send(request, auth=client._requester.auth)
 
 
 def main() -> None:

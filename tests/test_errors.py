@@ -144,9 +144,9 @@ async def test_5xx_exhausts_retries_as_server_error(
     [
         (b"<html>proxy</html>", "not JSON"),
         (b'{"list": [1', "not JSON"),
-        (b"[]", "list, not an object"),
-        (b'{"jobs": []}', "keys \\['jobs'\\]"),
-        (b'{"list": {"a": 1}}', "not an object with a 'list'"),
+        (b"[]", "an array where an object with a 'list' array was expected"),
+        (b'{"jobs": []}', r"without the expected 'list' array \(its keys: 'jobs'\)"),
+        (b'{"list": {"a": 1}}', "whose 'list' is an object, not an array"),
         (b'{"list": [{"jobId": 1}]}', r"\$\.list\[0\]"),
     ],
 )

@@ -7,8 +7,8 @@ from typing import Any
 
 import httpx
 
-from .._converter import paused_gc, structure, structure_jobs, unstructure
-from .._errors import APIStatusError, UnexpectedResponseError
+from .._converter import paused_gc, structure, structure_page, unstructure
+from .._errors import APIStatusError
 from .._pagination import AsyncPager, WalkStats, job_key, walk_items, walk_pages
 from ..types import Job, JobNode, JobPage, JobStatus, JobType
 from ._base import DEFAULT_PAGE_SIZE, Requester, Resource, decode, expect_done, options
@@ -294,29 +294,6 @@ def job_page(response: httpx.Response, page: int, limit: int) -> JobPage:
     """Decode and structure a getJobs response; `UnexpectedResponseError` if it is not
     that shape. The cyclic GC is paused meanwhile (see `paused_gc`)."""
     with paused_gc():
-        body = decode(response, f"GET {JOBS_PATH}")
-        return _structure_job_page(body, page, limit)
-
-
-def _structure_job_page(body: Any, page: int, limit: int) -> JobPage:
-    if not isinstance(body, dict) or not isinstance(body.get("list"), list):
-        shape = type(body).__name__ if not isinstance(body, dict) else f"keys {sorted(body)[:8]}"
-        raise UnexpectedResponseError(
-            f"GET {JOBS_PATH} answered a {shape}, not an object with a 'list' of jobs"
-        )
-    try:
-        jobs = structure_jobs(body["list"])
-    except ValueError as exc:
-        raise UnexpectedResponseError(
-            f"GET {JOBS_PATH} sent a job that does not fit: {exc}"
-        ) from None
-    return JobPage(
-        jobs=jobs,
-        count=_int_or(body.get("count"), len(jobs)),
-        page=_int_or(body.get("page"), page),
-        limit=_int_or(body.get("limit"), limit),
-    )
-
-
-def _int_or(value: Any, default: int) -> int:
-    return value if type(value) is int else default
+        where = f"GET {JOBS_PATH}"
+        items = structure_page(Job, decode(response, where), page=page, limit=limit, where=where)
+        return JobPage(jobs=items.items, count=items.count, page=items.page, limit=items.limit)
