@@ -74,7 +74,9 @@ async def pages_of(url: str, n: int) -> list[bytes]:
 
 
 async def paginate(pages: list[JobPage], prefetch: int) -> int:
-    async def fetch(number: int, limit: int, on_sent: Any) -> Callable[[], JobPage]:
+    async def fetch(
+        number: int, limit: int, on_sent: Any, /, *, speculative: bool = False
+    ) -> Callable[[], JobPage]:
         if on_sent is not None:
             on_sent()
         page = pages[number] if number < len(pages) else JobPage((), 0, number, limit)
