@@ -13,6 +13,7 @@ from .._converter import paused_gc, structure_page
 from .._errors import UnexpectedResponseError
 from .._json import JSONDecodeError, loads
 from .._pagination import AsyncPager, FetchPage, LimitedFetch, WalkStats, walk_items
+from .._status import excerpt
 from ..types import Page
 from ._validate import check_options, check_walk
 
@@ -30,7 +31,6 @@ T = TypeVar("T")
 P = TypeVar("P")
 
 DEFAULT_PAGE_SIZE = 1000
-_EXCERPT = 200
 
 Options = dict[str, Any]
 """Per-call ``timeout`` and ``extra_headers``, as passed to the requester."""
@@ -73,7 +73,7 @@ def decode(response: httpx.Response, where: str) -> Any:
         return loads(response.content)
     except JSONDecodeError:
         raise UnexpectedResponseError(
-            f"{where} answered a body that is not JSON: {_excerpt(response.content)}",
+            f"{where} answered a body that is not JSON: {excerpt(response.content)}",
             response=response,
         ) from None
 
@@ -89,13 +89,8 @@ def expect_done(response: httpx.Response, where: str) -> None:
         body = None
     if body is not True:
         raise UnexpectedResponseError(
-            f"{where} answered {_excerpt(response.content)}, not true", response=response
+            f"{where} answered {excerpt(response.content)}, not true", response=response
         )
-
-
-def _excerpt(content: bytes) -> str:
-    text = content[:_EXCERPT].decode("utf-8", "replace")
-    return repr(text) + ("..." if len(content) > _EXCERPT else "")
 
 
 class Resource:
