@@ -20,6 +20,7 @@ from ._errors import (
     ExecutionCanceledError,
     ExecutionFailedError,
     RateLimitError,
+    ReconciliationError,
     ServerError,
     UnexpectedResponseError,
     WaitTimeoutError,
@@ -226,19 +227,17 @@ async def reconcile_start(
     since: float,
     workflow_id: str | None = None,
     trigger_id: str | None = None,
+    poll: PollPolicy | None = None,
 ) -> JobExecution:
     """After an ambiguous start: the one execution it created, or an error.
 
     Lists the job's executions created since ``since`` (epoch seconds, service clock)
     that match how the start was made. One means the start happened; none means it did
-    not (``error`` is raised again); more raise `AmbiguousWriteError` naming them.
+    not (``error`` is raised again); more raise `AmbiguousWriteError` naming them. A
+    listing that fails is tried again like a failed poll (``poll``); if it still fails,
+    `ReconciliationError`: the start may have happened.
     """
-    try:
-        found = [
-            e async for e in api.iter(job_id) if _started_by_us(e, since, workflow_id, trigger_id)
-        ]
-    except DataFlowError as exc:
-        raise error from exc
+    found = await _list_started(api, job_id, error, since, workflow_id, trigger_id, poll)
     if len(found) == 1:
         logger.info(
             "start of job %s was ambiguous; found its execution %s", job_id, found[0].execution_id
@@ -253,6 +252,40 @@ async def reconcile_start(
         request=error.request,
         candidates=[e.execution_id for e in found],
     ) from error
+
+
+async def _list_started(
+    api: ExecutionsAPI,
+    job_id: str,
+    error: AmbiguousWriteError,
+    since: float,
+    workflow_id: str | None,
+    trigger_id: str | None,
+    poll: PollPolicy | None,
+) -> list[JobExecution]:
+    poll = poll or PollPolicy()
+    base: float | None = None
+    for attempt in range(1, poll.max_failed_polls + 1):
+        try:
+            return [
+                e
+                async for e in api.iter(job_id)
+                if _started_by_us(e, since, workflow_id, trigger_id)
+            ]
+        except DataFlowError as exc:
+            # Taking a failed listing for "nothing started" would invite a second start.
+            if not isinstance(exc, TRANSIENT) or attempt == poll.max_failed_polls:
+                raise ReconciliationError(
+                    error.method,
+                    error.path,
+                    error.cause,
+                    request=error.request,
+                    listing=exc,
+                ) from exc
+            logger.info("listing executions of job %s failed, trying again: %s", job_id, exc)
+            base = poll.next_base(base, False)
+            await poll.sleep(poll.spread(base))
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _started_by_us(
@@ -332,4 +365,5 @@ async def _start(
                 since=since,
                 workflow_id=start.get("workflow_id"),
                 trigger_id=start.get("trigger_id"),
+                poll=poll,
             )

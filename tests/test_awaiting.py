@@ -19,6 +19,7 @@ from dataflow_async._errors import (
     ExecutionCanceledError,
     ExecutionFailedError,
     NotFoundError,
+    ReconciliationError,
     ServerError,
     WaitTimeoutError,
 )
@@ -61,6 +62,7 @@ class FakeExecutions:
         self.rows: dict[str, dict[str, Any]] = {}
         self.get_errors: list[Exception] = []
         self.start_errors: list[Exception] = []
+        self.list_errors: list[Exception] = []
         self.lose_start_response = False
         self.gets = 0
         self.cancels: list[str] = []
@@ -115,6 +117,8 @@ class FakeExecutions:
         self.rows[execution_id]["canceled_at"] = self.time.now
 
     async def iter(self, job_id: str) -> AsyncIterator[JobExecution]:
+        if self.list_errors:
+            raise self.list_errors.pop(0)
         for execution_id, row in list(self.rows.items()):
             if row["job_id"] == job_id:
                 yield self._view(execution_id)
@@ -310,6 +314,39 @@ async def test_an_ambiguous_start_that_did_not_happen_raises_the_original_error(
     with pytest.raises(AmbiguousWriteError) as caught:
         await run(api, vt)
     assert caught.value is error and api.rows == {}
+
+
+async def test_a_reconciliation_whose_listing_fails_is_not_taken_for_nothing_started(
+    api: FakeExecutions, vt: VirtualTime
+) -> None:
+    api.lose_start_response = True
+    api.list_errors = [ServerError(503, "500", "Endpoint Error", None)] * 5
+    with pytest.raises(ReconciliationError) as caught:
+        await run(api, vt)
+    # Not "nothing started": the start happened, and starting again would run it twice.
+    assert isinstance(caught.value, AmbiguousWriteError) and len(api.rows) == 1
+    assert isinstance(caught.value.__cause__, ServerError) and caught.value.candidates == ()
+    assert "could not be checked: listing the job's executions failed" in str(caught.value)
+    assert vt.sleeps == [1.0, 1.5, 2.25, 3.375]  # the listing is tried max_failed_polls times
+
+
+async def test_a_reconciliation_listing_that_fails_once_is_tried_again(
+    api: FakeExecutions, vt: VirtualTime
+) -> None:
+    api.lose_start_response = True
+    api.list_errors = [ServerError(503, "500", "Endpoint Error", None)]
+    done = await run(api, vt)
+    assert done.execution_id == "ex000" and len(api.rows) == 1
+
+
+async def test_a_reconciliation_refused_for_good_is_raised_at_once(
+    api: FakeExecutions, vt: VirtualTime
+) -> None:
+    api.lose_start_response = True
+    api.list_errors = [NotFoundError(404, "NOT_FOUND", "no such job", None)]
+    with pytest.raises(ReconciliationError) as caught:
+        await run(api, vt)
+    assert isinstance(caught.value.__cause__, NotFoundError) and vt.sleeps == []
 
 
 async def test_two_candidates_after_an_ambiguous_start_are_named_not_guessed(
