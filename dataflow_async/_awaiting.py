@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from ._errors import (
     AmbiguousWriteError,
     APIConnectionError,
+    BadRequestError,
     ConcurrencyLimitError,
     DataFlowError,
     ExecutionCanceledError,
@@ -215,8 +216,13 @@ async def cancel_quietly(
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.wait({task})
         logger.warning("cancel of execution %s gave up after %g s", execution_id, bound)
-    elif not task.cancelled() and task.exception() is not None:
-        logger.warning("cancel of execution %s failed: %s", execution_id, task.exception())
+    elif not task.cancelled() and (error := task.exception()) is not None:
+        if isinstance(error, BadRequestError):
+            # The cancel route answers 400 only for a run no longer READY or RUNNING: it
+            # finished between the last poll and the cancel, so nothing is left running.
+            logger.info("execution %s had already finished: %s", execution_id, error)
+        else:
+            logger.warning("cancel of execution %s failed: %s", execution_id, error)
 
 
 async def reconcile_start(

@@ -316,3 +316,28 @@ async def test_workflow_run_collects_every_execution_of_the_run(
         jobs[2]: ExecutionStatus.COMPLETED,
     }
     assert len(posts(env, f"/workflows/{workflow.workflow_id}/executions")) == 2
+
+
+async def test_a_run_that_ends_before_its_cancel_on_abandon_lands_is_no_warning(
+    env: Env, client: DataFlowClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="dataflow_async")
+    job_id = await new_job(client)
+    env.app.executions.plan(job_id, ready=1, running=600)
+    task = asyncio.create_task(
+        client.executions.run(job_id, cancel_on_abandon=True, poll=poll_policy(env.clock))
+    )
+    for _ in range(1000):  # until the run is RUNNING and awaited
+        await asyncio.sleep(0)
+        runs = env.app.executions.list(job_id)
+        if runs and runs[0]["status"] == "RUNNING" and len(env.app.requests) >= 4:
+            break
+    env.clock.advance(3600)  # it completes on the server before the waiter is cancelled
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    (run,) = env.app.executions.list(job_id)
+    assert run["status"] == "COMPLETED" and len(posts(env, "/cancel")) == 1
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert warnings == []  # nothing went wrong: there was nothing left to cancel
+    assert f"execution {run['jobExecutionId']} had already finished" in caplog.text
