@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from contextlib import aclosing
 from typing import Any, Protocol
 
@@ -34,6 +34,7 @@ __all__ = [
     "CANCEL_BOUND",
     "RECONCILE_WINDOW",
     "ExecutionsAPI",
+    "cancel_all_quietly",
     "cancel_quietly",
     "outcome",
     "reconcile_start",
@@ -203,20 +204,36 @@ async def cancel_quietly(
 ) -> None:
     """Send a cancel that the caller's own cancellation cannot interrupt, for at most
     ``bound`` seconds; failures are logged, not raised (the caller is unwinding)."""
-    task = asyncio.ensure_future(api.cancel(job_id, execution_id))
+    await cancel_all_quietly(api, [(job_id, execution_id)], bound=bound)
+
+
+async def cancel_all_quietly(
+    api: ExecutionsAPI, runs: Sequence[tuple[str, str]], *, bound: float = CANCEL_BOUND
+) -> None:
+    """`cancel_quietly` for several ``(job_id, execution_id)`` at once, all within ``bound``."""
+    tasks = {
+        asyncio.ensure_future(api.cancel(job, execution)): execution for job, execution in runs
+    }
     loop = asyncio.get_running_loop()
     end = loop.time() + bound
-    while not task.done() and loop.time() < end:
-        # A second cancellation of the caller must not abandon the request half-sent.
+    pending = set(tasks)
+    while pending and loop.time() < end:
+        # A second cancellation of the caller must not abandon the requests half-sent.
         with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.wait({task}, timeout=end - loop.time())
-    if not task.done():
+            _, pending = await asyncio.wait(pending, timeout=end - loop.time())
+    for task in pending:
         task.cancel()
-        while not task.done():
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.wait({task})
+    while pending:
+        with contextlib.suppress(asyncio.CancelledError):
+            _, pending = await asyncio.wait(pending)
+    for task, execution_id in tasks.items():
+        _log_cancel(task, execution_id, bound)
+
+
+def _log_cancel(task: asyncio.Future[None], execution_id: str, bound: float) -> None:
+    if task.cancelled():
         logger.warning("cancel of execution %s gave up after %g s", execution_id, bound)
-    elif not task.cancelled() and (error := task.exception()) is not None:
+    elif (error := task.exception()) is not None:
         if isinstance(error, BadRequestError):
             # The cancel route answers 400 only for a run no longer READY or RUNNING: it
             # finished between the last poll and the cancel, so nothing is left running.

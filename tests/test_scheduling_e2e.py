@@ -36,6 +36,7 @@ from dataflow_async.emulator import (
     ServerFailure,
     run_emulator,
 )
+from dataflow_async.types import Trigger, Workflow
 
 from .virtual import assert_nothing_left, poll_policy, settle, virtual_client
 
@@ -88,6 +89,21 @@ async def new_job(client: DataFlowClient, name: str = "nightly", runs: int = 1) 
 
 def posts(env: Env, pattern: str) -> list[str]:
     return [r.target for r in env.app.requests if r.method == "POST" and r.target.endswith(pattern)]
+
+
+async def until_awaited(env: Env, job_id: str) -> None:
+    """Until the job's run is RUNNING and its waiter has polled it (5 s at most: over
+    loopback the emulator answers from another thread)."""
+    async with asyncio.timeout(5):
+        while True:
+            runs = env.app.executions.list(job_id)
+            polled = runs and any(
+                r.method == "GET" and r.target.endswith(runs[0]["jobExecutionId"])
+                for r in env.app.requests
+            )
+            if polled and runs[0]["status"] == "RUNNING":
+                return
+            await asyncio.sleep(0.001)
 
 
 # Unhappy paths first: timeouts, failed polls, limits, cancellation, lost answers.
@@ -178,11 +194,7 @@ async def test_a_cancelled_waiter_cancels_the_run_only_when_asked(
             job_id, cancel_on_abandon=cancel_on_abandon, poll=poll_policy(env.clock)
         )
     )
-    for _ in range(1000):  # until the run is RUNNING and awaited
-        await asyncio.sleep(0)
-        runs = env.app.executions.list(job_id)
-        if runs and runs[0]["status"] == "RUNNING" and len(env.app.requests) >= 4:
-            break
+    await until_awaited(env, job_id)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
@@ -286,13 +298,11 @@ async def test_run_raises_for_an_execution_canceled_on_the_server(
     assert env.app.executions.status(info.value.execution.execution_id) == "CANCELED"
 
 
-async def test_workflow_run_collects_every_execution_of_the_run(
-    env: Env, client: DataFlowClient
-) -> None:
+async def new_workflow(env: Env, client: DataFlowClient) -> tuple[Workflow, Trigger, list[str]]:
+    """A manual trigger fanning out to three new jobs, each running 10 minutes."""
     jobs = [await new_job(client, f"step_{n}") for n in range(3)]
     for job_id in jobs:
         env.app.executions.plan(job_id, ready=2, running=600)
-    env.app.executions.plan(jobs[1], outcome="FAILED", ready=2, running=60)
     trigger = await client.triggers.create(name="manual", type="NONE", rule={"type": "NONE"})
     nodes = [{"id": trigger.trigger_id, "name": "manual", "type": "TRIGGER", "parent_node_ids": []}]
     nodes += [
@@ -300,6 +310,34 @@ async def test_workflow_run_collects_every_execution_of_the_run(
         for n, j in enumerate(jobs)
     ]
     workflow = await client.workflows.create(name="daily", nodes=nodes)
+    return workflow, trigger, jobs
+
+
+@pytest.mark.parametrize("cancel_on_abandon", [True, False])
+async def test_a_cancelled_workflow_run_cancels_its_executions_only_when_asked(
+    env: Env, client: DataFlowClient, cancel_on_abandon: bool
+) -> None:
+    workflow, _, jobs = await new_workflow(env, client)
+    task = asyncio.create_task(
+        client.workflows.run(
+            workflow.workflow_id, cancel_on_abandon=cancel_on_abandon, poll=poll_policy(env.clock)
+        )
+    )
+    for job_id in jobs:
+        await until_awaited(env, job_id)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    statuses = [r["status"] for j in jobs for r in env.app.executions.list(j)]
+    assert statuses == (["CANCELED"] * 3 if cancel_on_abandon else ["RUNNING"] * 3)
+    assert len(posts(env, "/cancel")) == (3 if cancel_on_abandon else 0)
+
+
+async def test_workflow_run_collects_every_execution_of_the_run(
+    env: Env, client: DataFlowClient
+) -> None:
+    workflow, trigger, jobs = await new_workflow(env, client)
+    env.app.executions.plan(jobs[1], outcome="FAILED", ready=2, running=60)
     # An earlier run of the same workflow must not be mistaken for this one's.
     await client.workflows.execute(workflow.workflow_id)
     env.clock.advance(3600)
@@ -327,11 +365,7 @@ async def test_a_run_that_ends_before_its_cancel_on_abandon_lands_is_no_warning(
     task = asyncio.create_task(
         client.executions.run(job_id, cancel_on_abandon=True, poll=poll_policy(env.clock))
     )
-    for _ in range(1000):  # until the run is RUNNING and awaited
-        await asyncio.sleep(0)
-        runs = env.app.executions.list(job_id)
-        if runs and runs[0]["status"] == "RUNNING" and len(env.app.requests) >= 4:
-            break
+    await until_awaited(env, job_id)
     env.clock.advance(3600)  # it completes on the server before the waiter is cancelled
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
