@@ -14,7 +14,7 @@ from ._awaiting import (
     sleep_within,
     wait,
 )
-from ._errors import AmbiguousWriteError, WaitTimeoutError
+from ._errors import AmbiguousWriteError, DataFlowError, WaitTimeoutError
 from ._logging import logger
 from ._polling import PollPolicy
 from .types import (
@@ -89,6 +89,13 @@ async def run_workflow(
                 if not task.done() or task.cancelled()
             ]
             await cancel_all_quietly(executions, unfinished)
+        raise
+    except ExceptionGroup as group:
+        # The TaskGroup groups the waits' errors; a caller catches a DataFlowError (the
+        # first wait to fail: the others were cancelled by it, or failed alike).
+        first = group.exceptions[0]
+        if isinstance(first, DataFlowError):
+            raise first from None
         raise
     finished = tuple(task.result() for task in tasks)
     return WorkflowRun(

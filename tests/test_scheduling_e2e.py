@@ -313,6 +313,16 @@ async def new_workflow(env: Env, client: DataFlowClient) -> tuple[Workflow, Trig
     return workflow, trigger, jobs
 
 
+async def test_a_workflow_run_past_its_timeout_raises_wait_timeout_not_a_group(
+    env: Env, client: DataFlowClient
+) -> None:
+    workflow, _, jobs = await new_workflow(env, client)
+    with pytest.raises(WaitTimeoutError) as info:
+        await client.workflows.run(workflow.workflow_id, timeout=300, poll=poll_policy(env.clock))
+    assert info.value.execution is not None and info.value.execution.job_id in jobs
+    assert {r["status"] for j in jobs for r in env.app.executions.list(j)} == {"RUNNING"}
+
+
 @pytest.mark.parametrize("cancel_on_abandon", [True, False])
 async def test_a_cancelled_workflow_run_cancels_its_executions_only_when_asked(
     env: Env, client: DataFlowClient, cancel_on_abandon: bool
