@@ -9,22 +9,26 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import signal
-import subprocess
-import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
-from dataflow_async import DataFlowClient, PollPolicy
-from dataflow_async.emulator import EmulatorApp, ManualClock, RunningEmulator, run_emulator
+from dataflow_async import DataFlowClient, NcpSignatureAuth, PollPolicy
+from dataflow_async.emulator import EmulatorApp, ManualClock
 
-from .test_examples import EXAMPLES, load, user_environment
-from .virtual import assert_nothing_left, poll_policy, settle, virtual_client
+from .test_examples import load
+from .virtual import (
+    CREDENTIALS,
+    IN_PROCESS_URL,
+    assert_nothing_left,
+    poll_policy,
+    settle,
+    virtual_client,
+)
 
 run_batch = load("run_batch")
 
@@ -131,3 +135,101 @@ async def test_an_interrupted_batch_cancels_the_runs_it_waited_for(
         await batch
     statuses = [r["status"] for r in app.executions.list()]
     assert statuses == ["CANCELED"] * 5  # the 5 being waited for; no other was started
+
+
+# run_interval_aps3.py (APScheduler 3): real time, short intervals, a real-time emulator.
+
+run_interval_aps3 = load("run_interval_aps3")
+FAST_POLL = PollPolicy(initial=0.005, maximum=0.02, jitter=0.0)
+
+
+@pytest.fixture
+async def fast() -> AsyncIterator[tuple[EmulatorApp, DataFlowClient]]:
+    """An emulator on the real clock, in process, and its client."""
+    app = EmulatorApp([])
+    http = httpx.AsyncClient(
+        transport=app.transport(), base_url=IN_PROCESS_URL, auth=NcpSignatureAuth(CREDENTIALS)
+    )
+    async with http, DataFlowClient(http_client=http) as c:
+        yield app, c
+        await settle()
+        assert_nothing_left(c)
+
+
+async def run_aps3_until(client: DataFlowClient, job_id: str, outcomes: int, **options: Any) -> Any:
+    """Run the recipe until it logged ``outcomes`` runs; stop it; return its IntervalRun."""
+    lines: list[str] = []
+    stop = asyncio.Event()
+
+    def report(line: str) -> None:
+        lines.append(line)
+        if len(lines) >= outcomes:
+            stop.set()
+
+    async with asyncio.timeout(10):
+        return await run_interval_aps3.main(
+            client, job_id, stop, poll=FAST_POLL, report=report, **options
+        )
+
+
+async def test_aps3_logs_how_each_run_ended(
+    fast: tuple[EmulatorApp, DataFlowClient], caplog: pytest.LogCaptureFixture
+) -> None:
+    app, client = fast
+    caplog.set_level(logging.WARNING)
+    job_id = (await client.jobs.create(name="hourly")).job_id
+    app.executions.plan_random(
+        job_id, seed=2, failure_rate=0.5, ready=(0, 0.01), running=(0.01, 0.03)
+    )
+    runs = await run_aps3_until(client, job_id, 5, interval=0.1)
+    assert len(runs.outcomes) >= 5
+    stored = {r["jobExecutionId"]: r["status"] for r in app.executions.list(job_id)}
+    assert len(stored) == len(runs.outcomes)  # one execution per tick, none twice
+    assert sorted(runs.outcomes) == sorted(f"{i} {s}" for i, s in stored.items())
+    assert {"COMPLETED", "FAILED"} <= set(stored.values())
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR or r.name == "asyncio"]
+    assert errors == []
+
+
+@pytest.mark.parametrize("cancel_on_shutdown", [True, False])
+async def test_aps3_shutdown_abandons_the_run_as_told(
+    fast: tuple[EmulatorApp, DataFlowClient],
+    caplog: pytest.LogCaptureFixture,
+    cancel_on_shutdown: bool,
+) -> None:
+    app, client = fast
+    job_id = (await client.jobs.create(name="hourly")).job_id
+    app.executions.plan(job_id, ready=0.0, running=3600)
+    stop = asyncio.Event()
+    main = asyncio.create_task(
+        run_interval_aps3.main(
+            client,
+            job_id,
+            stop,
+            interval=60,
+            poll=FAST_POLL,
+            cancel_on_shutdown=cancel_on_shutdown,
+        )
+    )
+    async with asyncio.timeout(5):
+        while len(app.requests) < 4:  # noqa: ASYNC110 - created, started, polled twice
+            await asyncio.sleep(0.005)
+    stop.set()
+    runs = await asyncio.wait_for(main, 5)
+    action = "cancelled it" if cancel_on_shutdown else "left it running"
+    assert runs.outcomes == [f"stopped waiting on shutdown ({action})"]
+    (run,) = app.executions.list(job_id)
+    assert run["status"] == ("CANCELED" if cancel_on_shutdown else "RUNNING")
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+async def test_aps3_skips_a_tick_while_the_job_has_no_free_slot(
+    fast: tuple[EmulatorApp, DataFlowClient],
+) -> None:
+    app, client = fast
+    job_id = (await client.jobs.create(name="hourly", max_concurrent_runs=1)).job_id
+    app.executions.plan(job_id, ready=0.0, running=3600)
+    await client.executions.start(job_id)  # started elsewhere, still running
+    runs = await run_aps3_until(client, job_id, 2, interval=0.05)
+    assert runs.outcomes[:2] == ["skipped: the job still runs as many executions as it may"] * 2
+    assert len(app.executions.list(job_id)) == 1
