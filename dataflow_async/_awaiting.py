@@ -216,16 +216,17 @@ async def cancel_all_quietly(
     }
     loop = asyncio.get_running_loop()
     end = loop.time() + bound
-    pending = set(tasks)
-    while pending and loop.time() < end:
+    # Done-ness is read from the tasks, not from asyncio.wait's answer: a caller cancelled
+    # at every step (anyio's cancel scopes do that) never gets an answer from it.
+    while (pending := {t for t in tasks if not t.done()}) and loop.time() < end:
         # A second cancellation of the caller must not abandon the requests half-sent.
         with contextlib.suppress(asyncio.CancelledError):
-            _, pending = await asyncio.wait(pending, timeout=end - loop.time())
+            await asyncio.wait(pending, timeout=end - loop.time())
     for task in pending:
         task.cancel()
-    while pending:
+    while pending := {t for t in tasks if not t.done()}:
         with contextlib.suppress(asyncio.CancelledError):
-            _, pending = await asyncio.wait(pending)
+            await asyncio.wait(pending)
     for task, execution_id in tasks.items():
         _log_cancel(task, execution_id, bound)
 

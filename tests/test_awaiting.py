@@ -413,6 +413,25 @@ async def test_a_second_cancellation_does_not_abandon_the_cancel(
     assert {t for t in asyncio.all_tasks() if t is not asyncio.current_task()} == set()
 
 
+async def test_a_cancel_survives_a_caller_cancelled_again_and_again(
+    api: FakeExecutions, vt: VirtualTime
+) -> None:
+    """As anyio's cancel scopes do (APScheduler 4): the task is cancelled at every step
+    until it ends. The cancels must still be sent, seen done, and the task end."""
+    api.add("job1", 0.0)
+    api.add("job1", 0.0)
+    api.cancel_delay = 0.01
+    runs = [("job1", "ex000"), ("job1", "ex001")]
+    task = asyncio.create_task(_awaiting.cancel_all_quietly(api, runs, bound=1.0))
+    await asyncio.sleep(0)  # the cancels are under way
+    async with asyncio.timeout(2):
+        while not task.done():
+            task.cancel()
+            await asyncio.sleep(0)
+    assert sorted(api.cancels) == ["ex000", "ex001"]
+    assert {t for t in asyncio.all_tasks() if t is not asyncio.current_task()} == set()
+
+
 async def test_a_cancel_that_hangs_is_given_up_after_its_bound(
     api: FakeExecutions, vt: VirtualTime
 ) -> None:
