@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -18,9 +22,9 @@ import httpx
 import pytest
 
 from dataflow_async import DataFlowClient, NcpSignatureAuth, PollPolicy
-from dataflow_async.emulator import EmulatorApp, ManualClock
+from dataflow_async.emulator import EmulatorApp, ManualClock, RunningEmulator, run_emulator
 
-from .test_examples import load
+from .test_examples import EXAMPLES, load, user_environment
 from .virtual import (
     CREDENTIALS,
     IN_PROCESS_URL,
@@ -233,3 +237,92 @@ async def test_aps3_skips_a_tick_while_the_job_has_no_free_slot(
     runs = await run_aps3_until(client, job_id, 2, interval=0.05)
     assert runs.outcomes[:2] == ["skipped: the job still runs as many executions as it may"] * 2
     assert len(app.executions.list(job_id)) == 1
+
+
+# run_interval_aps4.py (APScheduler 4): run as a user runs it, in a subprocess whose path
+# holds APScheduler 4 (installed apart by `make`: it cannot share a venv with 3.x).
+
+
+def run_aps4(
+    emu: RunningEmulator, job_id: str, until: Callable[[], bool], *options: str
+) -> list[str]:
+    """Run the recipe until ``until()`` holds (15 s at most), then SIGTERM it; its log."""
+    env = user_environment(emu) | {"PYTHONPATH": str(APSCHEDULER4)}
+    command = [sys.executable, "-W", "error", str(EXAMPLES / "run_interval_aps4.py"), job_id]
+    with subprocess.Popen(
+        [*command, "--interval", "0.1", "--poll", "0.005", *options],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as process:
+        try:
+            deadline = time.monotonic() + 15
+            while not until() and time.monotonic() < deadline and process.poll() is None:
+                time.sleep(0.01)
+            process.send_signal(signal.SIGTERM)
+            _, log = process.communicate(timeout=20)
+        finally:
+            process.kill()
+    assert process.returncode == 0, log
+    return log.splitlines()
+
+
+@pytest.fixture
+def served() -> Iterator[RunningEmulator]:
+    with run_emulator(jobs=0) as emu:
+        yield emu
+
+
+needs_aps4 = pytest.mark.skipif(
+    not APSCHEDULER4.is_dir(), reason=f"APScheduler 4 is not installed in {APSCHEDULER4} (make)"
+)
+
+
+async def new_served_job(emu: RunningEmulator, **plan: Any) -> str:
+    async with DataFlowClient(emu.credentials, base_url=emu.url) as client:
+        job_id = (await client.jobs.create(name="hourly")).job_id
+    emu.app.executions.plan(job_id, **plan)
+    return job_id
+
+
+@needs_aps4
+async def test_aps4_logs_how_each_run_ended(served: RunningEmulator) -> None:
+    job_id = await new_served_job(served, ready=0.0, running=0.02)
+    runs = served.app.executions
+
+    def three_ended() -> bool:  # one run at a time: a 4th started once the 3rd was logged
+        return len(runs.list(job_id)) >= 4
+
+    lines = run_aps4(served, job_id, three_ended)
+    ticks = [line.split(f"job {job_id}: ", 1)[1] for line in lines if f"job {job_id}: " in line]
+    stored = {r["jobExecutionId"]: r["status"] for r in served.app.executions.list(job_id)}
+    assert len(ticks) >= 3 and len(stored) >= 3
+    # Each run logged as it ended; a run cut short by the SIGTERM says so.
+    finished = [t for t in ticks if not t.startswith("stopped waiting")]
+    assert set(finished) <= {f"{i} {s}" for i, s in stored.items()}
+    assert len(set(finished)) == len(finished) >= 3  # each run once
+    assert {t.split()[1] for t in finished} == {"COMPLETED"}
+    assert ticks.count("stopped waiting on shutdown (left it running)") <= 1
+    assert "stopped after" in lines[-1]
+    assert not [line for line in lines if "ERROR" in line or "Traceback" in line]
+
+
+@needs_aps4
+@pytest.mark.parametrize("cancel_on_shutdown", [True, False])
+async def test_aps4_sigterm_abandons_the_run_as_told(
+    served: RunningEmulator, cancel_on_shutdown: bool
+) -> None:
+    job_id = await new_served_job(served, ready=0.0, running=3600)
+    options = ["--cancel-on-shutdown"] if cancel_on_shutdown else []
+    served.app.reset()
+
+    def polled_twice() -> bool:  # the first tick started the run and waits for it
+        return sum(r.method == "GET" for r in served.app.requests) >= 2
+
+    lines = run_aps4(served, job_id, polled_twice, *options)
+    action = "cancelled it" if cancel_on_shutdown else "left it running"
+    stopped = f"job {job_id}: stopped waiting on shutdown ({action})"
+    assert any(line.endswith(stopped) for line in lines), lines
+    (run,) = served.app.executions.list(job_id)
+    assert run["status"] == ("CANCELED" if cancel_on_shutdown else "RUNNING")
+    assert not [line for line in lines if "ERROR" in line or "Traceback" in line]
