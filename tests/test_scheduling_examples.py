@@ -8,6 +8,7 @@ subprocess, since it cannot share a virtual environment with APScheduler 3.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import signal
 import subprocess
@@ -326,3 +327,141 @@ async def test_aps4_sigterm_abandons_the_run_as_told(
     (run,) = served.app.executions.list(job_id)
     assert run["status"] == ("CANCELED" if cancel_on_shutdown else "RUNNING")
     assert not [line for line in lines if "ERROR" in line or "Traceback" in line]
+
+
+# daily_workflow.py: virtual time in process; the SIGTERM path as a user runs it.
+
+daily_workflow = load("daily_workflow")
+KST = dt.timezone(dt.timedelta(hours=9))
+
+
+async def three_step_workflow(client: DataFlowClient, app: EmulatorApp, running: float) -> str:
+    jobs = [(await client.jobs.create(name=f"step_{n}")).job_id for n in range(3)]
+    for job_id in jobs:
+        app.executions.plan(job_id, ready=5, running=running)
+    trigger = await client.triggers.create(name="manual", type="NONE", rule={"type": "NONE"})
+    nodes: list[dict[str, Any]] = [
+        {"id": trigger.trigger_id, "name": "manual", "type": "TRIGGER", "parent_node_ids": []}
+    ]
+    nodes += [
+        {"id": j, "name": f"step_{n}", "type": "JOB", "parent_node_ids": [trigger.trigger_id]}
+        for n, j in enumerate(jobs)
+    ]
+    return (await client.workflows.create(name="nightly", nodes=nodes)).workflow_id
+
+
+def created_hours(app: EmulatorApp) -> list[str]:
+    return sorted(
+        {
+            dt.datetime.fromisoformat(r["createdDate"]).astimezone(KST).strftime("%m-%d %H:%M")
+            for r in app.executions.list()
+        }
+    )
+
+
+async def test_daily_workflow_runs_each_day_at_its_time(
+    app: EmulatorApp, clock: ManualClock, client: DataFlowClient
+) -> None:
+    workflow_id = await three_step_workflow(client, app, running=1800)
+    lines: list[str] = []
+    await daily_workflow.main(
+        client,
+        workflow_id,
+        at=dt.time(2, 0),
+        tz=KST,
+        poll=poll_policy(clock),
+        now=clock,
+        sleep=clock.sleep,
+        days=2,
+        report=lines.append,
+    )
+    assert len(lines) == 2 and len(app.executions) == 6
+    assert all(
+        " 02:00: COMPLETED (step_0 COMPLETED, step_1 COMPLETED, step_2 COMPLETED)" in line
+        for line in lines
+    ), lines
+    days = created_hours(app)
+    assert len(days) == 2 and all(day.endswith("02:00") for day in days)
+
+
+async def test_daily_workflow_past_its_timeout_leaves_the_run_and_goes_on(
+    app: EmulatorApp, clock: ManualClock, client: DataFlowClient
+) -> None:
+    workflow_id = await three_step_workflow(client, app, running=5 * 3600)
+    lines: list[str] = []
+    await daily_workflow.main(
+        client,
+        workflow_id,
+        at=dt.time(2, 0),
+        tz=KST,
+        timeout=3600,
+        poll=poll_policy(clock),
+        now=clock,
+        sleep=clock.sleep,
+        days=1,
+        report=lines.append,
+    )
+    assert "still running after 3600 s" in lines[0]
+    assert {r["status"] for r in app.executions.list()} == {"RUNNING"}
+
+
+async def test_daily_workflow_cancelled_mid_run_cancels_it_on_the_server(
+    app: EmulatorApp, clock: ManualClock, client: DataFlowClient
+) -> None:
+    workflow_id = await three_step_workflow(client, app, running=5 * 3600)
+    task = asyncio.create_task(
+        daily_workflow.main(
+            client,
+            workflow_id,
+            at=dt.time(2, 0),
+            tz=KST,
+            poll=poll_policy(clock),
+            now=clock,
+            sleep=clock.sleep,
+        )
+    )
+    for _ in range(10_000):  # until the three are RUNNING and waited for
+        await asyncio.sleep(0)
+        if len(app.requests) > 12 and {r["status"] for r in app.executions.list()} == {"RUNNING"}:
+            break
+    task.cancel()  # SIGTERM
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert [r["status"] for r in app.executions.list()] == ["CANCELED"] * 3
+
+
+def signal_daily(emu: RunningEmulator, workflow_id: str, signum: int) -> tuple[int, str]:
+    """Run the recipe with --now; send ``signum`` once the run's three executions are
+    being polled; its exit status and log."""
+    command = [sys.executable, "-W", "error", str(EXAMPLES / "daily_workflow.py"), workflow_id]
+    with subprocess.Popen(
+        [*command, "--now", "--poll", "0.005"],
+        env=user_environment(emu),
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as process:
+        try:
+            deadline = time.monotonic() + 15
+            while time.monotonic() < deadline and process.poll() is None:
+                polls = {r.target for r in emu.app.requests if r.method == "GET"}
+                if len([t for t in polls if "/jobs/" in t]) >= 3:
+                    break
+                time.sleep(0.01)
+            process.send_signal(signum)
+            _, log = process.communicate(timeout=20)
+        finally:
+            process.kill()
+    return process.returncode, log
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+async def test_daily_workflow_on_a_signal_cancels_the_run_and_exits_cleanly(
+    served: RunningEmulator, signum: int
+) -> None:
+    async with DataFlowClient(served.credentials, base_url=served.url) as c:
+        workflow_id = await three_step_workflow(c, served.app, running=3600)
+    returncode, log = signal_daily(served, workflow_id, signum)
+    assert returncode == 0, log
+    assert log.splitlines()[-1].endswith("stopped; a run in progress was cancelled on the server")
+    assert [r["status"] for r in served.app.executions.list()] == ["CANCELED"] * 3
+    assert "Traceback" not in log and "ERROR" not in log
