@@ -309,10 +309,10 @@ async def test_aps4_logs_how_each_run_ended(served: RunningEmulator) -> None:
 
 
 @needs_aps4
-@pytest.mark.parametrize("cancel_on_shutdown", [True, False])
-async def test_aps4_sigterm_abandons_the_run_as_told(
-    served: RunningEmulator, cancel_on_shutdown: bool
-) -> None:
+async def test_aps4_sigterm_cancels_the_run_when_told(served: RunningEmulator) -> None:
+    # (Leaving it running is the same code as with APScheduler 3, tested above; what
+    # differs is that APScheduler 4 cancels the tick through anyio, at every step.)
+    cancel_on_shutdown = True
     job_id = await new_served_job(served, ready=0.0, running=3600)
     options = ["--cancel-on-shutdown"] if cancel_on_shutdown else []
     served.app.reset()
@@ -454,10 +454,10 @@ def signal_daily(emu: RunningEmulator, workflow_id: str, signum: int) -> tuple[i
     return process.returncode, log
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
-async def test_daily_workflow_on_a_signal_cancels_the_run_and_exits_cleanly(
-    served: RunningEmulator, signum: int
+async def test_daily_workflow_on_sigterm_cancels_the_run_and_exits_cleanly(
+    served: RunningEmulator,
 ) -> None:
+    signum = signal.SIGTERM  # (SIGINT cancels the same way, through asyncio.run)
     async with DataFlowClient(served.credentials, base_url=served.url) as c:
         workflow_id = await three_step_workflow(c, served.app, running=3600)
     returncode, log = signal_daily(served, workflow_id, signum)
