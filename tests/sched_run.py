@@ -81,6 +81,7 @@ class RunFigures:
     happened, and were started again."""
 
     executions: int
+    requests: int
     starts_sent: int
     faults: dict[str, int]
     refused_starts: int
@@ -253,6 +254,7 @@ async def _run_many(
     starts = [r for r in app.requests if r.method == "POST" and r.target.endswith(STARTS)]
     return RunFigures(
         executions=len(app.executions),
+        requests=len(app.requests),
         starts_sent=len(starts),
         faults=dict(app.faults.injected),  # type: ignore[union-attr]
         refused_starts=sum(r.fault == "throttle" for r in starts),
