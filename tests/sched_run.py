@@ -372,6 +372,14 @@ def _check_cancelled(
     )
 
 
+def figure_lines(figures: RunFigures) -> list[str]:
+    """The figures as the command prints them (and docs/scheduling.md quotes them)."""
+    return [
+        f"{field:>14}: {round(value, 1) if isinstance(value, float) else value}"
+        for field, value in attrs.asdict(figures).items()
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Run many executions under injected faults.")
     parser.add_argument("--executions", type=int, default=200)
@@ -382,8 +390,7 @@ def main() -> None:
     figures = asyncio.run(
         run_many(executions=args.executions, rate=args.rate, seed=args.seed, loopback=args.loopback)
     )
-    for field, value in attrs.asdict(figures).items():
-        print(f"{field:>14}: {value}")
+    print("\n".join(figure_lines(figures)))
     cancelled = asyncio.run(cancel_at_random_points(tasks=60, rate=args.rate, seed=args.seed))
     print(f"{'cancelling':>14}: {attrs.asdict(cancelled)}")
 

@@ -4,10 +4,13 @@ exactly once, and waiters cancelled at random points leaving nothing behind."""
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import pytest
 
-from .sched_run import cancel_at_random_points, run_many
+from .sched_run import cancel_at_random_points, figure_lines, run_many
+
+PAGE = Path(__file__).resolve().parent.parent / "docs" / "scheduling.md"
 
 
 async def test_200_executions_under_faults_are_each_accounted_for_once(
@@ -25,6 +28,11 @@ async def test_200_executions_under_faults_are_each_accounted_for_once(
     assert figures.starts_sent == 200 + figures.not_started + figures.refused_starts
     assert {"lost-response", "server-failure", "drop-connection"} <= set(figures.faults)
     assert [r.getMessage() for r in caplog.records] == []
+    # The page quotes this run (seeded, in process: the same every time but for the time).
+    quoted = PAGE.read_text()
+    for line in figure_lines(figures):
+        if not line.lstrip().startswith("seconds:"):
+            assert line in quoted, line
 
 
 async def test_a_run_over_loopback_accounts_for_each_execution(

@@ -46,6 +46,7 @@ def retry_policy(clock: ManualClock, **kwargs: Any) -> RetryPolicy:
         "initial_backoff": 0.5,
         "max_backoff": 2.0,
         "budget_tokens": None,
+        "random": random.Random(0).random,
         "sleep": clock.sleep,
         "clock": clock,
     }
