@@ -4,6 +4,7 @@ cancellation. The executions API here is a fake whose executions move on a virtu
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -14,6 +15,7 @@ from dataflow_async import _awaiting
 from dataflow_async._errors import (
     AmbiguousWriteError,
     APIConnectionError,
+    BadRequestError,
     ConcurrencyLimitError,
     DataFlowError,
     ExecutionCanceledError,
@@ -430,6 +432,29 @@ async def test_a_cancel_survives_a_caller_cancelled_again_and_again(
             await asyncio.sleep(0)
     assert sorted(api.cancels) == ["ex000", "ex001"]
     assert {t for t in asyncio.all_tasks() if t is not asyncio.current_task()} == set()
+
+
+@pytest.mark.parametrize(
+    ("error", "level", "message"),
+    [
+        (BadRequestError(400, "bad-state", "is COMPLETED", None), "INFO", "had already finished"),
+        (ServerError(503, "500", "Endpoint Error", None), "WARNING", "cancel of execution"),
+    ],
+)
+async def test_a_cancel_refused_as_finished_is_no_warning_unlike_a_failed_one(
+    api: FakeExecutions,
+    caplog: pytest.LogCaptureFixture,
+    error: Exception,
+    level: str,
+    message: str,
+) -> None:
+    async def refuse(job_id: str, execution_id: str) -> None:
+        raise error
+
+    api.cancel = refuse  # type: ignore[method-assign]
+    caplog.set_level(logging.INFO, logger="dataflow_async")
+    await _awaiting.cancel_quietly(api, "job1", "ex000")
+    assert [(r.levelname, message in r.getMessage()) for r in caplog.records] == [(level, True)]
 
 
 async def test_a_cancel_that_hangs_is_given_up_after_its_bound(
