@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Collection, Sequence
 from contextlib import aclosing
 from typing import Any, Protocol
 
@@ -200,6 +200,14 @@ async def cancel_all_quietly(
     tasks = {
         asyncio.ensure_future(api.cancel(job, execution)): execution for job, execution in runs
     }
+    await see_through(tasks, bound)
+    for task, execution_id in tasks.items():
+        _log_cancel(task, execution_id, bound)
+
+
+async def see_through(tasks: Collection[asyncio.Future[Any]], bound: float) -> None:
+    """Wait until ``tasks`` are done, at most ``bound`` seconds (then cancel them), however
+    often the caller is cancelled meanwhile."""
     loop = asyncio.get_running_loop()
     end = loop.time() + bound
     # Done-ness is read from the tasks, not from asyncio.wait's answer: a caller cancelled
@@ -213,8 +221,6 @@ async def cancel_all_quietly(
     while pending := {t for t in tasks if not t.done()}:
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.wait(pending)
-    for task, execution_id in tasks.items():
-        _log_cancel(task, execution_id, bound)
 
 
 def _log_cancel(task: asyncio.Future[None], execution_id: str, bound: float) -> None:
@@ -246,7 +252,15 @@ async def run(
     wait until it finishes, and return it (or raise its error)."""
     deadline = Deadline(poll, timeout)
     execution = await _start(
-        api, job_id, start, poll, deadline, wait_for_slot, server_now, reconcile_window
+        api,
+        job_id,
+        start,
+        poll,
+        deadline,
+        wait_for_slot,
+        server_now,
+        reconcile_window,
+        cancel_on_abandon,
     )
     try:
         finished = await wait(
@@ -273,12 +287,13 @@ async def _start(
     wait_for_slot: bool,
     server_now: Callable[[], float],
     reconcile_window: float,
+    cancel_on_abandon: bool,
 ) -> JobExecution:
     base: float | None = None
     while True:
         since = server_now() - reconcile_window
         try:
-            return await api.start(job_id, **start)
+            return await _send_start(api, job_id, start, see_it_through=cancel_on_abandon)
         except ConcurrencyLimitError:
             # Refused with 400: nothing started, so asking again cannot start it twice.
             if not wait_for_slot:
@@ -297,3 +312,25 @@ async def _start(
                 trigger_id=start.get("trigger_id"),
                 poll=poll,
             )
+
+
+async def _send_start(
+    api: ExecutionsAPI, job_id: str, start: dict[str, Any], *, see_it_through: bool
+) -> JobExecution:
+    """The start request. With ``see_it_through``, a cancellation of the caller while it
+    is in flight lets it finish first (bounded), then cancels the execution it made: its
+    id is known only from the answer."""
+    if not see_it_through:
+        return await api.start(job_id, **start)
+    task = asyncio.ensure_future(api.start(job_id, **start))
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await see_through([task], CANCEL_BOUND)
+        if task.cancelled():
+            logger.warning("start of job %s abandoned after %g s", job_id, CANCEL_BOUND)
+        elif (error := task.exception()) is not None:
+            logger.info("start of job %s, abandoned, failed: %s", job_id, error)
+        else:
+            await cancel_quietly(api, job_id, task.result().execution_id)
+        raise

@@ -39,8 +39,8 @@ async def test_a_run_over_loopback_accounts_for_each_execution(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.WARNING)
-    figures = await run_many(executions=40, rate=0.1, seed=3, loopback=True)
-    assert figures.executions == 40 and sum(figures.outcomes.values()) == 40
+    figures = await run_many(executions=20, rate=0.1, seed=3, loopback=True)
+    assert figures.executions == 20 and sum(figures.outcomes.values()) == 20
     assert figures.faults
     assert [r.getMessage() for r in caplog.records] == []
 

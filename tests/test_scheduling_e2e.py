@@ -30,6 +30,7 @@ from dataflow_async.emulator import (
     DropConnection,
     EmulatorApp,
     FaultPlan,
+    Latency,
     LostResponse,
     ManualClock,
     RunningEmulator,
@@ -385,3 +386,34 @@ async def test_a_run_that_ends_before_its_cancel_on_abandon_lands_is_no_warning(
     warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
     assert warnings == []  # nothing went wrong: there was nothing left to cancel
     assert f"execution {run['jobExecutionId']} had already finished" in caplog.text
+
+
+@pytest.mark.parametrize("cancel_on_abandon", [True, False])
+async def test_a_waiter_cancelled_while_its_start_is_in_flight_cancels_only_when_asked(
+    env: Env, client: DataFlowClient, cancel_on_abandon: bool
+) -> None:
+    job_id = await new_job(client)
+    env.app.executions.plan(job_id, ready=5, running=3600)
+    # The start's answer comes 0.2 s (real time) late: the waiter is cancelled meanwhile.
+    env.app.faults = FaultPlan.script(Latency(0.2), methods=("POST",), path=START)
+    task = asyncio.create_task(
+        client.executions.run(
+            job_id, cancel_on_abandon=cancel_on_abandon, poll=poll_policy(env.clock)
+        )
+    )
+    async with asyncio.timeout(5):
+        while env.app.faults.remaining:  # noqa: ASYNC110 - until the start is being served
+            await asyncio.sleep(0.001)
+    await asyncio.sleep(0.05)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    if cancel_on_abandon:  # the start was seen through, then its execution cancelled
+        (run,) = env.app.executions.list(job_id)
+        assert run["status"] == "CANCELED"
+        assert len(posts(env, "/cancel")) == 1
+    else:  # abandoned: in process the request is dropped; over a socket it is served
+        await asyncio.sleep(0.3)
+        runs = env.app.executions.list(job_id)
+        assert [r["status"] for r in runs] == ([] if env.url is None else ["READY"])
+        assert posts(env, "/cancel") == []
