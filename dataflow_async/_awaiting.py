@@ -1,4 +1,4 @@
-"""Executions as awaitables: wait, watch, run (start + wait) and reconcile.
+"""Executions as awaitables: wait, watch, run (start + wait, reconciled: _reconcile.py).
 
 Everything here polls through an executions API (``client.executions``) and sleeps
 through a `PollPolicy`, so tests drive it in virtual time.
@@ -8,30 +8,28 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Collection, Sequence
 from contextlib import aclosing
 from typing import Any, Protocol
 
 from ._errors import (
     AmbiguousWriteError,
-    APIConnectionError,
+    BadRequestError,
     ConcurrencyLimitError,
-    DataFlowError,
     ExecutionCanceledError,
     ExecutionFailedError,
-    RateLimitError,
-    ServerError,
-    UnexpectedResponseError,
     WaitTimeoutError,
 )
 from ._logging import logger
 from ._polling import PollPolicy
-from .types import ExecutionStatus, ExecutionType, JobExecution
+from ._reconcile import RECONCILE_WINDOW, TRANSIENT, reconcile_start
+from .types import ExecutionStatus, JobExecution
 
 __all__ = [
     "CANCEL_BOUND",
     "RECONCILE_WINDOW",
     "ExecutionsAPI",
+    "cancel_all_quietly",
     "cancel_quietly",
     "outcome",
     "reconcile_start",
@@ -42,15 +40,6 @@ __all__ = [
 
 CANCEL_BOUND = 5.0
 """Seconds a cancel sent on abandon may take before it is given up."""
-RECONCILE_WINDOW = 300.0
-"""How far back (seconds, by the service's clock) reconciliation looks for the execution an
-ambiguous start may have created: the gateway's own tolerance for clock skew, so that a
-clock that signs correctly cannot hide the execution. Erring wide can only report several
-candidates (an error), never none (which would invite a second start)."""
-
-# Failures of one poll that a later poll may not see: they count towards
-# PollPolicy.max_failed_polls. Anything else (401, 403, 404, a bad request) ends the wait.
-TRANSIENT = (APIConnectionError, ServerError, RateLimitError, UnexpectedResponseError)
 
 
 class ExecutionsAPI(Protocol):
@@ -201,69 +190,49 @@ async def cancel_quietly(
 ) -> None:
     """Send a cancel that the caller's own cancellation cannot interrupt, for at most
     ``bound`` seconds; failures are logged, not raised (the caller is unwinding)."""
-    task = asyncio.ensure_future(api.cancel(job_id, execution_id))
+    await cancel_all_quietly(api, [(job_id, execution_id)], bound=bound)
+
+
+async def cancel_all_quietly(
+    api: ExecutionsAPI, runs: Sequence[tuple[str, str]], *, bound: float = CANCEL_BOUND
+) -> None:
+    """`cancel_quietly` for several ``(job_id, execution_id)`` at once, all within ``bound``."""
+    tasks = {
+        asyncio.ensure_future(api.cancel(job, execution)): execution for job, execution in runs
+    }
+    await see_through(tasks, bound)
+    for task, execution_id in tasks.items():
+        _log_cancel(task, execution_id, bound)
+
+
+async def see_through(tasks: Collection[asyncio.Future[Any]], bound: float) -> None:
+    """Wait until ``tasks`` are done, at most ``bound`` seconds (then cancel them), however
+    often the caller is cancelled meanwhile."""
     loop = asyncio.get_running_loop()
     end = loop.time() + bound
-    while not task.done() and loop.time() < end:
-        # A second cancellation of the caller must not abandon the request half-sent.
+    # Done-ness is read from the tasks, not from asyncio.wait's answer: a caller cancelled
+    # at every step (anyio's cancel scopes do that) never gets an answer from it.
+    while (pending := {t for t in tasks if not t.done()}) and loop.time() < end:
+        # A second cancellation of the caller must not abandon the requests half-sent.
         with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.wait({task}, timeout=end - loop.time())
-    if not task.done():
+            await asyncio.wait(pending, timeout=end - loop.time())
+    for task in pending:
         task.cancel()
-        while not task.done():
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.wait({task})
+    while pending := {t for t in tasks if not t.done()}:
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait(pending)
+
+
+def _log_cancel(task: asyncio.Future[None], execution_id: str, bound: float) -> None:
+    if task.cancelled():
         logger.warning("cancel of execution %s gave up after %g s", execution_id, bound)
-    elif not task.cancelled() and task.exception() is not None:
-        logger.warning("cancel of execution %s failed: %s", execution_id, task.exception())
-
-
-async def reconcile_start(
-    api: ExecutionsAPI,
-    job_id: str,
-    error: AmbiguousWriteError,
-    *,
-    since: float,
-    workflow_id: str | None = None,
-    trigger_id: str | None = None,
-) -> JobExecution:
-    """After an ambiguous start: the one execution it created, or an error.
-
-    Lists the job's executions created since ``since`` (epoch seconds, service clock)
-    that match how the start was made. One means the start happened; none means it did
-    not (``error`` is raised again); more raise `AmbiguousWriteError` naming them.
-    """
-    try:
-        found = [
-            e async for e in api.iter(job_id) if _started_by_us(e, since, workflow_id, trigger_id)
-        ]
-    except DataFlowError as exc:
-        raise error from exc
-    if len(found) == 1:
-        logger.info(
-            "start of job %s was ambiguous; found its execution %s", job_id, found[0].execution_id
-        )
-        return found[0]
-    if not found:
-        raise error
-    raise AmbiguousWriteError(
-        error.method,
-        error.path,
-        error.cause,
-        request=error.request,
-        candidates=[e.execution_id for e in found],
-    ) from error
-
-
-def _started_by_us(
-    execution: JobExecution, since: float, workflow_id: str | None, trigger_id: str | None
-) -> bool:
-    created = execution.created_date
-    if created is None or created.timestamp() < since:
-        return False
-    if workflow_id is None and trigger_id is None:
-        return execution.type in (None, ExecutionType.JOB) and execution.trigger_id is None
-    return trigger_id is None or execution.trigger_id == trigger_id
+    elif (error := task.exception()) is not None:
+        if isinstance(error, BadRequestError):
+            # The cancel route answers 400 only for a run no longer READY or RUNNING: it
+            # finished between the last poll and the cancel, so nothing is left running.
+            logger.info("execution %s had already finished: %s", execution_id, error)
+        else:
+            logger.warning("cancel of execution %s failed: %s", execution_id, error)
 
 
 async def run(
@@ -283,7 +252,15 @@ async def run(
     wait until it finishes, and return it (or raise its error)."""
     deadline = Deadline(poll, timeout)
     execution = await _start(
-        api, job_id, start, poll, deadline, wait_for_slot, server_now, reconcile_window
+        api,
+        job_id,
+        start,
+        poll,
+        deadline,
+        wait_for_slot,
+        server_now,
+        reconcile_window,
+        cancel_on_abandon,
     )
     try:
         finished = await wait(
@@ -310,12 +287,13 @@ async def _start(
     wait_for_slot: bool,
     server_now: Callable[[], float],
     reconcile_window: float,
+    cancel_on_abandon: bool,
 ) -> JobExecution:
     base: float | None = None
     while True:
         since = server_now() - reconcile_window
         try:
-            return await api.start(job_id, **start)
+            return await _send_start(api, job_id, start, see_it_through=cancel_on_abandon)
         except ConcurrencyLimitError:
             # Refused with 400: nothing started, so asking again cannot start it twice.
             if not wait_for_slot:
@@ -332,4 +310,27 @@ async def _start(
                 since=since,
                 workflow_id=start.get("workflow_id"),
                 trigger_id=start.get("trigger_id"),
+                poll=poll,
             )
+
+
+async def _send_start(
+    api: ExecutionsAPI, job_id: str, start: dict[str, Any], *, see_it_through: bool
+) -> JobExecution:
+    """The start request. With ``see_it_through``, a cancellation of the caller while it
+    is in flight lets it finish first (bounded), then cancels the execution it made: its
+    id is known only from the answer."""
+    if not see_it_through:
+        return await api.start(job_id, **start)
+    task = asyncio.ensure_future(api.start(job_id, **start))
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await see_through([task], CANCEL_BOUND)
+        if task.cancelled():
+            logger.warning("start of job %s abandoned after %g s", job_id, CANCEL_BOUND)
+        elif (error := task.exception()) is not None:
+            logger.info("start of job %s, abandoned, failed: %s", job_id, error)
+        else:
+            await cancel_quietly(api, job_id, task.result().execution_id)
+        raise

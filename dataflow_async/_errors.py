@@ -239,3 +239,28 @@ class WaitTimeoutError(DataFlowError, TimeoutError):
     def __init__(self, message: str, *, execution: Any = None) -> None:
         super().__init__(message)
         self.execution = execution
+
+
+class ReconciliationError(AmbiguousWriteError):
+    """A start that may have happened could not be checked: listing the job's executions
+    failed (the listing's error is ``__cause__``).
+
+    Unlike an `AmbiguousWriteError` without ``candidates`` raised by ``executions.run``
+    (checked: nothing was started), the start may well have happened: starting again
+    could run the job twice. Look at the job's executions before trying again.
+    """
+
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        cause: DataFlowError,
+        *,
+        listing: DataFlowError,
+        request: httpx.Request | None = None,
+    ) -> None:
+        super().__init__(method, path, cause, request=request)
+        self.args = (
+            f"{self.args[0]}; whether it happened could not be checked: "
+            f"listing the job's executions failed ({listing})",
+        )

@@ -6,8 +6,15 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from typing import Protocol
 
-from ._awaiting import RECONCILE_WINDOW, Deadline, ExecutionsAPI, sleep_within, wait
-from ._errors import AmbiguousWriteError, WaitTimeoutError
+from ._awaiting import (
+    RECONCILE_WINDOW,
+    Deadline,
+    ExecutionsAPI,
+    cancel_all_quietly,
+    sleep_within,
+    wait,
+)
+from ._errors import AmbiguousWriteError, DataFlowError, WaitTimeoutError
 from ._logging import logger
 from ._polling import PollPolicy
 from .types import (
@@ -45,9 +52,11 @@ async def run_workflow(
     timeout: float | None,
     server_now: Callable[[], float],
     reconcile_window: float = RECONCILE_WINDOW,
+    cancel_on_abandon: bool = False,
 ) -> WorkflowRun:
     """Execute ``workflow_id``, find the job executions the run started (by its trigger
-    and start time), and wait until all of them finished."""
+    and start time), and wait until all of them finished. Cancelled while waiting, with
+    ``cancel_on_abandon`` the executions not yet finished are cancelled first."""
     deadline = Deadline(poll, timeout)
     workflow = await workflows.get(workflow_id)
     expected = sum(1 for node in workflow.nodes if node.type == WorkflowNodeType.JOB)
@@ -63,20 +72,31 @@ async def run_workflow(
     started = await _find_started(
         workflows, workflow_id, trigger_id, since, expected, poll, deadline, ambiguous
     )
-    async with asyncio.TaskGroup() as group:
-        tasks = [
-            group.create_task(
-                wait(
-                    executions,
-                    e.job_id,
-                    e.execution_id,
-                    poll=poll,
-                    timeout=None if deadline.at is None else max(deadline.remaining() or 0, 1e-9),
-                    first=e,
+    remaining = None if deadline.at is None else max(deadline.remaining() or 0, 1e-9)
+    tasks: list[asyncio.Task[JobExecution]] = []
+    try:
+        async with asyncio.TaskGroup() as group:
+            for e in started:
+                waiting = wait(
+                    executions, e.job_id, e.execution_id, poll=poll, timeout=remaining, first=e
                 )
-            )
-            for e in started
-        ]
+                tasks.append(group.create_task(waiting))
+    except asyncio.CancelledError:
+        if cancel_on_abandon:
+            unfinished = [
+                (e.job_id, e.execution_id)
+                for e, task in zip(started, tasks, strict=True)
+                if not task.done() or task.cancelled()
+            ]
+            await cancel_all_quietly(executions, unfinished)
+        raise
+    except ExceptionGroup as group:
+        # The TaskGroup groups the waits' errors; a caller catches a DataFlowError (the
+        # first wait to fail: the others were cancelled by it, or failed alike).
+        first = group.exceptions[0]
+        if isinstance(first, DataFlowError):
+            raise first from None
+        raise
     finished = tuple(task.result() for task in tasks)
     return WorkflowRun(
         workflow_id=workflow_id,

@@ -4,6 +4,7 @@ cancellation. The executions API here is a fake whose executions move on a virtu
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -14,11 +15,13 @@ from dataflow_async import _awaiting
 from dataflow_async._errors import (
     AmbiguousWriteError,
     APIConnectionError,
+    BadRequestError,
     ConcurrencyLimitError,
     DataFlowError,
     ExecutionCanceledError,
     ExecutionFailedError,
     NotFoundError,
+    ReconciliationError,
     ServerError,
     WaitTimeoutError,
 )
@@ -61,6 +64,7 @@ class FakeExecutions:
         self.rows: dict[str, dict[str, Any]] = {}
         self.get_errors: list[Exception] = []
         self.start_errors: list[Exception] = []
+        self.list_errors: list[Exception] = []
         self.lose_start_response = False
         self.gets = 0
         self.cancels: list[str] = []
@@ -115,6 +119,8 @@ class FakeExecutions:
         self.rows[execution_id]["canceled_at"] = self.time.now
 
     async def iter(self, job_id: str) -> AsyncIterator[JobExecution]:
+        if self.list_errors:
+            raise self.list_errors.pop(0)
         for execution_id, row in list(self.rows.items()):
             if row["job_id"] == job_id:
                 yield self._view(execution_id)
@@ -312,6 +318,39 @@ async def test_an_ambiguous_start_that_did_not_happen_raises_the_original_error(
     assert caught.value is error and api.rows == {}
 
 
+async def test_a_reconciliation_whose_listing_fails_is_not_taken_for_nothing_started(
+    api: FakeExecutions, vt: VirtualTime
+) -> None:
+    api.lose_start_response = True
+    api.list_errors = [ServerError(503, "500", "Endpoint Error", None)] * 5
+    with pytest.raises(ReconciliationError) as caught:
+        await run(api, vt)
+    # Not "nothing started": the start happened, and starting again would run it twice.
+    assert isinstance(caught.value, AmbiguousWriteError) and len(api.rows) == 1
+    assert isinstance(caught.value.__cause__, ServerError) and caught.value.candidates == ()
+    assert "could not be checked: listing the job's executions failed" in str(caught.value)
+    assert vt.sleeps == [1.0, 1.5, 2.25, 3.375]  # the listing is tried max_failed_polls times
+
+
+async def test_a_reconciliation_listing_that_fails_once_is_tried_again(
+    api: FakeExecutions, vt: VirtualTime
+) -> None:
+    api.lose_start_response = True
+    api.list_errors = [ServerError(503, "500", "Endpoint Error", None)]
+    done = await run(api, vt)
+    assert done.execution_id == "ex000" and len(api.rows) == 1
+
+
+async def test_a_reconciliation_refused_for_good_is_raised_at_once(
+    api: FakeExecutions, vt: VirtualTime
+) -> None:
+    api.lose_start_response = True
+    api.list_errors = [NotFoundError(404, "NOT_FOUND", "no such job", None)]
+    with pytest.raises(ReconciliationError) as caught:
+        await run(api, vt)
+    assert isinstance(caught.value.__cause__, NotFoundError) and vt.sleeps == []
+
+
 async def test_two_candidates_after_an_ambiguous_start_are_named_not_guessed(
     api: FakeExecutions, vt: VirtualTime
 ) -> None:
@@ -374,6 +413,48 @@ async def test_a_second_cancellation_does_not_abandon_the_cancel(
         await task
     assert api.cancels == ["ex000"]
     assert {t for t in asyncio.all_tasks() if t is not asyncio.current_task()} == set()
+
+
+async def test_a_cancel_survives_a_caller_cancelled_again_and_again(
+    api: FakeExecutions, vt: VirtualTime
+) -> None:
+    """As anyio's cancel scopes do (APScheduler 4): the task is cancelled at every step
+    until it ends. The cancels must still be sent, seen done, and the task end."""
+    api.add("job1", 0.0)
+    api.add("job1", 0.0)
+    api.cancel_delay = 0.01
+    runs = [("job1", "ex000"), ("job1", "ex001")]
+    task = asyncio.create_task(_awaiting.cancel_all_quietly(api, runs, bound=1.0))
+    await asyncio.sleep(0)  # the cancels are under way
+    async with asyncio.timeout(2):
+        while not task.done():
+            task.cancel()
+            await asyncio.sleep(0)
+    assert sorted(api.cancels) == ["ex000", "ex001"]
+    assert {t for t in asyncio.all_tasks() if t is not asyncio.current_task()} == set()
+
+
+@pytest.mark.parametrize(
+    ("error", "level", "message"),
+    [
+        (BadRequestError(400, "bad-state", "is COMPLETED", None), "INFO", "had already finished"),
+        (ServerError(503, "500", "Endpoint Error", None), "WARNING", "cancel of execution"),
+    ],
+)
+async def test_a_cancel_refused_as_finished_is_no_warning_unlike_a_failed_one(
+    api: FakeExecutions,
+    caplog: pytest.LogCaptureFixture,
+    error: Exception,
+    level: str,
+    message: str,
+) -> None:
+    async def refuse(job_id: str, execution_id: str) -> None:
+        raise error
+
+    api.cancel = refuse  # type: ignore[method-assign]
+    caplog.set_level(logging.INFO, logger="dataflow_async")
+    await _awaiting.cancel_quietly(api, "job1", "ex000")
+    assert [(r.levelname, message in r.getMessage()) for r in caplog.records] == [(level, True)]
 
 
 async def test_a_cancel_that_hangs_is_given_up_after_its_bound(

@@ -212,15 +212,21 @@ class Workflows:
         *,
         timeout: float | None = None,
         poll: PollPolicy | None = None,
+        cancel_on_abandon: bool = False,
     ) -> WorkflowRun:
         """Execute a workflow and wait until every execution it started has finished.
 
         The executions are found by the run's trigger and start time (the service
         returns no execution id). ``timeout`` bounds the whole call (`WaitTimeoutError`);
         an execute that may or may not have happened is reconciled, never repeated.
+        Cancelling the awaiting task leaves the run's executions going, unless
+        ``cancel_on_abandon``: then those not finished are cancelled first (shielded, at
+        most a few seconds).
         """
         path_id("workflow_id", workflow_id)
         _awaiting.check_timeout(timeout)
+        if not isinstance(cancel_on_abandon, bool):
+            raise TypeError(f"cancel_on_abandon must be a bool, got {cancel_on_abandon!r}")
         requester = self._base._requester
         return await run_workflow(
             self,
@@ -229,6 +235,7 @@ class Workflows:
             poll=check_poll(poll),
             timeout=timeout,
             server_now=server_clock(requester),
+            cancel_on_abandon=cancel_on_abandon,
         )
 
 
