@@ -111,8 +111,25 @@ async def _exchange(
     try:
         await read_capped(response, max_bytes)
     finally:
-        await response.aclose()
+        await _close_uncancelled(response)
     return response
+
+
+async def _close_uncancelled(response: httpx.Response) -> None:
+    """``response.aclose()`` carried to its end even if the caller is cancelled."""
+    # httpcore shields its close with anyio, which a plain asyncio cancel goes through:
+    # cancelled while closing a connection (a refused body), the request stayed in the
+    # pool for good with its connection ACTIVE, a slot lost (tests/test_cancel_safe.py).
+    closing = asyncio.ensure_future(response.aclose())
+    cancelled = False
+    while not closing.done():
+        try:
+            await asyncio.shield(closing)
+        except asyncio.CancelledError:
+            cancelled = True
+    if cancelled:
+        raise asyncio.CancelledError
+    closing.result()
 
 
 async def read_capped(response: httpx.Response, max_bytes: int) -> None:
