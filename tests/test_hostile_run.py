@@ -16,7 +16,7 @@ async def test_a_hostile_mix_leaves_only_results_typed_errors_and_nothing_behind
     assert fig.escaped == []  # nothing but results, cancellations and DataFlowError
     assert set(fig.faults) == set(KINDS)  # every kind was served at least once
     assert fig.outcomes["result"] > 0 and fig.outcomes["cancelled"] > 0
-    assert len(fig.outcomes) >= 8  # results, cancellations and many error types
+    assert len(fig.outcomes) >= 6  # results, cancellations and several error types
     assert fig.other_origin_heads == 0  # no redirect was followed, so no header went there
     assert fig.repeated_posts == []  # no POST sent again once it may have arrived
     assert fig.checked_out == []  # no connection or pool slot held for nobody
