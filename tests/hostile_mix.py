@@ -43,6 +43,8 @@ EVERY_ROUTE = (
 )
 LISTS_ONLY = ("ignores-page", "silent-cap")
 KINDS = ("normal", *EVERY_ROUTE, *LISTS_ONLY)
+POST_KINDS = ("reset", "5xx", "slowloris", "throttle", "absurd-retry-after", "redirect", "bad-json")
+"""Drawn for POST requests, twice as often as the rest: the ones a write may be repeated on."""
 REFUSED = frozenset({"throttle"})
 """Kinds that a gateway answers before the service sees the request (HTTP 429)."""
 
@@ -66,7 +68,9 @@ class MixServer(RawServer):
         self.faults: Counter[str] = Counter()
         self.posts: dict[str, list[str]] = {}
 
-    def _draw(self, listing: bool) -> str:
+    def _draw(self, method: bytes, listing: bool) -> str:
+        if method == b"POST":
+            return self.rng.choice(POST_KINDS) if self.rng.random() < 2 * self.rate else "normal"
         if self.rng.random() >= self.rate:
             return "normal"
         return self.rng.choice(EVERY_ROUTE + LISTS_ONLY if listing else EVERY_ROUTE)
@@ -78,7 +82,7 @@ class MixServer(RawServer):
         url = urlsplit(target.decode("ascii"))
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
         listing = method == b"GET" and url.path.endswith(("/jobs", "/executions"))
-        kind = self._draw(listing)
+        kind = self._draw(method, listing)
         self.faults[kind] += 1
         if method == b"POST":
             self.posts.setdefault(url.path, []).append(kind)

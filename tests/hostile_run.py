@@ -183,16 +183,19 @@ def _show(fig: MixFigures, command: str) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Walks and calls under a hostile mix.")
     parser.add_argument("--seed", type=int, default=9)
-    parser.add_argument("--walks", type=int, default=200)
-    parser.add_argument("--calls", type=int, default=800)
+    parser.add_argument("--walks", type=int, default=150)
+    parser.add_argument("--calls", type=int, default=450)
     parser.add_argument("--jobs", type=int, default=600)
     parser.add_argument("--rate", type=float, default=0.35)
+    parser.add_argument("--timeout", type=float, default=2.0)
     args = parser.parse_args(argv)
-    size = MixSize(walks=args.walks, calls=args.calls, jobs=args.jobs, rate=args.rate)
+    size = MixSize(
+        walks=args.walks, calls=args.calls, jobs=args.jobs, rate=args.rate, timeout=args.timeout
+    )
     fig = asyncio.run(run_mix(args.seed, size, overall=300))
     command = (
         f"python -m tests.hostile_run --seed {args.seed} --walks {args.walks} "
-        f"--calls {args.calls} --jobs {args.jobs} --rate {args.rate}"
+        f"--calls {args.calls} --jobs {args.jobs} --rate {args.rate} --timeout {args.timeout}"
     )
     _show(fig, command)
 

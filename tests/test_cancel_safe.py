@@ -121,6 +121,7 @@ async def test_cancelled_twice_still_waits_for_its_request_to_unwind() -> None:
             assert exchanges() == [], steps
             pool = http._transport._pool  # type: ignore[attr-defined]
             assert pool._requests == [], steps
+            assert all("ACTIVE" not in repr(c) for c in pool.connections), steps
 
 
 async def test_an_active_connection_no_request_owns_is_reclaimed() -> None:
