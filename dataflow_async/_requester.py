@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import time
@@ -51,6 +52,7 @@ CLOCK_SKEW_THRESHOLD = 60.0
 """Seconds the local clock may be off before a 401 is read as clock skew."""
 
 Outcome = httpx.Response | APIStatusError | APIConnectionError
+_NO_SLOTS = contextlib.nullcontext()
 
 
 class Requester:
@@ -90,6 +92,7 @@ class Requester:
     def base_url(self, value: str) -> None:
         self._base_url = value.rstrip("/")
         self.__dict__.pop("_httpx_transport", None)
+        self.__dict__.pop("_slots", None)
 
     @property
     def signer(self) -> NcpSignatureAuth | None:
@@ -203,7 +206,7 @@ class Requester:
         transport = self._httpx_transport
         clock = _AttemptClock(limit, remaining)
         try:
-            async with asyncio.timeout_at(clock.start()) as timer:
+            async with asyncio.timeout_at(clock.start()) as timer, self._slots or _NO_SLOTS:
                 clock.timer = timer
                 response = await _cancel_safe.send(
                     self.http_client,
@@ -240,6 +243,11 @@ class Requester:
         pick = getattr(self.http_client, "_transport_for_url", None)
         target = pick(httpx.URL(self.base_url)) if callable(pick) else None
         return target if isinstance(target, httpx.AsyncHTTPTransport) else None
+
+    @functools.cached_property
+    def _slots(self) -> asyncio.Semaphore | None:
+        """Calls past the pool's size wait here, in line, instead of in the pool."""
+        return _cancel_safe.pool_slots(self._httpx_transport)
 
     def _repair_clock_skew(self, error: Exception) -> bool:
         """After a 401 "Authentication Failed" whose ``Date`` shows the local clock off by

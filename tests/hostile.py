@@ -66,7 +66,7 @@ class RawServer:
                     await reader.readexactly(length)
                 await self.respond(reader, writer, head)
                 await writer.drain()
-        except (ConnectionError, asyncio.CancelledError):
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
             pass
         finally:
             self._tasks.discard(task)

@@ -158,3 +158,18 @@ def test_a_server_that_accepts_and_never_answers_timed_out_after_connecting(
     assert (code, out) == (4, "")
     assert_error(err, f"{url} timed out after connecting", "--timeout", hint=True)
     assert "cannot reach" not in err
+
+
+@pytest.mark.parametrize("char", ["\x0b", "\x0c", "\x1b"], ids=["VT", "FF", "ESC"])
+def test_a_key_with_a_control_character_is_a_credentials_error_sending_nothing(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, served: Any, char: str
+) -> None:
+    key = f"AKIDSECRETPART{char}TAIL"
+    monkeypatch.setenv("NCLOUD_ACCESS_KEY_ID", key)
+    served.app.reset()
+    code, out, err = list_from(capsys, served.url)
+    assert (code, out) == (3, "")
+    assert_error(err, "unusable key pair", "control character", "'AKID***'", hint=True)
+    assert "SECRETPART" not in err and "TAIL" not in err  # the key shows masked only
+    assert "reach" not in err and "connection" not in err
+    assert served.app.requests == []
