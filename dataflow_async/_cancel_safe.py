@@ -6,14 +6,19 @@ inconsistent for good:
 - cancelled after the pool assigned it a connection, before that connection carried
   it: the unused connection keeps a pool slot, and its socket if it had connected
   (encode/httpcore#1093);
-- cancelled while the response, fully read, is being released: the release stops half
-  way, and the connection stays checked out, with its socket, until the client closes.
+- cancelled while the connection is being released, after the response was fully read
+  or after the exchange failed (no response, a truncated body, a body past the cap):
+  the release waits once for the connection's state lock, a cancellation there stops
+  it half way, and the connection stays checked out, with its socket, until the client
+  closes.
 
 The first is repaired after the fact, when a cancelled request unwinds and before each
 request: nothing refers to such a connection, so it is dropped (and its socket closed).
 The second is avoided: each request runs in a task of its own, and a cancellation that
 arrives once the body has been read waits for the release to finish instead of
-interrupting it. Before that point, the request task is cancelled at once.
+interrupting it; so does one that arrives once the release has begun (httpcore's
+``response_closed`` trace event), whatever ended the exchange. Before that point, the
+request task is cancelled at once.
 
 The body is read in that same task, streaming, and decoded here under a cap on decoded
 bytes (`read_capped`), so that neither a long body nor a compression bomb can grow the
@@ -57,7 +62,7 @@ class _Progress:
         elif event.endswith("send_request_body.complete"):
             if self.on_sent is not None:
                 self.on_sent()
-        elif event.endswith("receive_response_body.complete"):
+        elif event.endswith(("receive_response_body.complete", "response_closed.started")):
             self.releasing = True
 
 

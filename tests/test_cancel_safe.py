@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
 
 import httpx
 import pytest
 
-from dataflow_async import Credentials, DataFlowClient, NcpSignatureAuth, ResponseTooLargeError
+from dataflow_async import (
+    Credentials,
+    DataFlowClient,
+    NcpSignatureAuth,
+    ResponseTooLargeError,
+    _cancel_safe,
+)
 from dataflow_async._cancel_safe import reclaim_orphaned_connections
 from dataflow_async.emulator import FaultPlan, Latency, RunningEmulator, run_emulator
 from tests.hostile import RawServer, response_head
+
+CAP = 100
 
 
 @pytest.fixture(scope="module")
@@ -139,3 +148,103 @@ async def test_an_active_connection_no_request_owns_is_reclaimed() -> None:
         assert pool.connections == []
         assert "CLOSED" in repr(connection)
         del response
+
+
+# Servers that make httpcore release the connection after a failure: the release then
+# waits once on the connection's state lock, a point where a cancellation would stop
+# it with the connection still checked out.
+
+
+async def drops_the_connection(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, head: bytes
+) -> None:
+    writer.close()  # no response: the request fails waiting for the headers
+
+
+async def truncates_the_body(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, head: bytes
+) -> None:
+    writer.write(response_head("200 OK", "Content-Length: 1000") + b"x" * 10)
+    await writer.drain()
+    writer.close()
+
+
+async def sends_past_the_cap(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, head: bytes
+) -> None:
+    writer.write(response_head("200 OK", f"Content-Length: {3 * CAP}") + b"x" * (3 * CAP))
+
+
+async def answers(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, head: bytes) -> None:
+    writer.write(response_head("200 OK", "Content-Length: 2") + b"{}")
+
+
+FAILURES = [drops_the_connection, truncates_the_body, sends_past_the_cap]
+
+
+def assert_nothing_checked_out(http: httpx.AsyncClient) -> None:
+    pool = http._transport._pool  # type: ignore[attr-defined]
+    assert pool._requests == []
+    assert [c for c in pool.connections if "ACTIVE" in repr(c)] == []
+
+
+def cancel_when_release_starts(
+    victim: Callable[[], asyncio.Task[Any]],
+) -> Callable[[httpx.Request], Awaitable[None]]:
+    """A request hook that cancels ``victim()`` the moment httpcore starts to release
+    the connection (its ``response_closed`` trace event): the cancellation then lands
+    on the release's one wait for the connection's state lock."""
+
+    async def hook(request: httpx.Request) -> None:
+        inner = request.extensions["trace"]
+
+        async def trace(event: str, info: Any) -> None:
+            await inner(event, info)
+            if event.endswith("response_closed.started"):
+                victim().cancel()
+
+        request.extensions["trace"] = trace
+
+    return hook
+
+
+@pytest.mark.parametrize("respond", [*FAILURES, answers])
+async def test_a_cancellation_as_the_release_starts_leaves_nothing_checked_out(
+    respond: Callable[..., Awaitable[None]],
+) -> None:
+    tasks: list[asyncio.Task[httpx.Response]] = []
+    hooks = {"request": [cancel_when_release_starts(lambda: tasks[0])]}
+    limits = httpx.Limits(max_connections=1)
+    async with (
+        RawServer(respond) as server,
+        httpx.AsyncClient(limits=limits, event_hooks=hooks) as http,
+    ):
+        pool = http._transport._pool  # type: ignore[attr-defined]
+        request = http.build_request("GET", server.url + "/api/v1/jobs")
+        send = _cancel_safe.send(
+            http, request, auth=httpx.USE_CLIENT_DEFAULT, pool=pool, max_bytes=CAP
+        )
+        tasks.append(asyncio.create_task(send))
+        with pytest.raises(asyncio.CancelledError):
+            await tasks[0]
+        assert_nothing_checked_out(http)
+
+
+@pytest.mark.parametrize("respond", FAILURES)
+async def test_one_connection_pool_survives_cancellation_at_every_step_of_a_failure(
+    respond: Callable[..., Awaitable[None]],
+) -> None:
+    limits = httpx.Limits(max_connections=1)
+    async with RawServer(respond) as server, httpx.AsyncClient(limits=limits) as http:
+        pool = http._transport._pool  # type: ignore[attr-defined]
+        for steps in range(40):
+            request = http.build_request("GET", server.url + "/api/v1/jobs")
+            send = _cancel_safe.send(
+                http, request, auth=httpx.USE_CLIENT_DEFAULT, pool=pool, max_bytes=CAP
+            )
+            task = asyncio.create_task(send)
+            for _ in range(steps):
+                await asyncio.sleep(0)
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            assert_nothing_checked_out(http)
