@@ -293,7 +293,9 @@ async def _start(
     while True:
         since = server_now() - reconcile_window
         try:
-            return await _send_start(api, job_id, start, see_it_through=cancel_on_abandon)
+            return await _send_start(
+                api, job_id, start, see_it_through=cancel_on_abandon, since=since
+            )
         except ConcurrencyLimitError:
             # Refused with 400: nothing started, so asking again cannot start it twice.
             if not wait_for_slot:
@@ -315,11 +317,16 @@ async def _start(
 
 
 async def _send_start(
-    api: ExecutionsAPI, job_id: str, start: dict[str, Any], *, see_it_through: bool
+    api: ExecutionsAPI,
+    job_id: str,
+    start: dict[str, Any],
+    *,
+    see_it_through: bool,
+    since: float,
 ) -> JobExecution:
     """The start request. With ``see_it_through``, a cancellation of the caller while it
     is in flight lets it finish first (bounded), then cancels the execution it made: its
-    id is known only from the answer."""
+    id is known only from the answer, or, when the answer was lost, from reconciliation."""
     if not see_it_through:
         return await api.start(job_id, **start)
     task = asyncio.ensure_future(api.start(job_id, **start))
@@ -329,8 +336,40 @@ async def _send_start(
         await see_through([task], CANCEL_BOUND)
         if task.cancelled():
             logger.warning("start of job %s abandoned after %g s", job_id, CANCEL_BOUND)
-        elif (error := task.exception()) is not None:
+        elif isinstance(error := task.exception(), AmbiguousWriteError):
+            await _cancel_reconciled(api, job_id, error, since, start)
+        elif error is not None:
             logger.info("start of job %s, abandoned, failed: %s", job_id, error)
         else:
             await cancel_quietly(api, job_id, task.result().execution_id)
         raise
+
+
+async def _cancel_reconciled(
+    api: ExecutionsAPI,
+    job_id: str,
+    error: AmbiguousWriteError,
+    since: float,
+    start: dict[str, Any],
+) -> None:
+    """An abandoned start whose answer was lost: find the execution it may have made
+    (one listing, within the cancel bound) and cancel it."""
+    finding = asyncio.ensure_future(
+        reconcile_start(
+            api,
+            job_id,
+            error,
+            since=since,
+            workflow_id=start.get("workflow_id"),
+            trigger_id=start.get("trigger_id"),
+        )
+    )
+    await see_through([finding], CANCEL_BOUND)
+    if finding.cancelled() or finding.exception() is not None:
+        logger.warning(
+            "start of job %s was abandoned and its answer lost; an execution it may have "
+            "made was not found for certain and is not cancelled",
+            job_id,
+        )
+        return
+    await cancel_quietly(api, job_id, finding.result().execution_id)

@@ -66,6 +66,7 @@ class FakeExecutions:
         self.start_errors: list[Exception] = []
         self.list_errors: list[Exception] = []
         self.lose_start_response = False
+        self.start_delay = 0.0
         self.gets = 0
         self.cancels: list[str] = []
         self.cancel_delay = 0.0
@@ -106,6 +107,7 @@ class FakeExecutions:
         return self._view(execution_id)
 
     async def start(self, job_id: str, **kwargs: Any) -> JobExecution:
+        await asyncio.sleep(self.start_delay)
         if self.start_errors:
             raise self.start_errors.pop(0)
         execution_id = self.add(job_id, self.time.now)
@@ -567,3 +569,17 @@ async def test_a_workflow_whose_executions_never_appear_times_out(
     with pytest.raises(WaitTimeoutError, match="0 of its 2 executions"):
         await run_workflow(workflows, vt, timeout=30.0)
     assert vt.now == pytest.approx(30.0)
+
+
+async def test_an_abandoned_start_whose_answer_is_lost_is_found_and_cancelled(
+    api: FakeExecutions, vt: VirtualTime
+) -> None:
+    api.start_delay = 0.02  # the start is in flight when the waiter is cancelled
+    api.lose_start_response = True
+    task = asyncio.create_task(run(api, vt, cancel_on_abandon=True))
+    await asyncio.sleep(0.005)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert list(api.rows) == ["ex000"] and api.cancels == ["ex000"]
+    assert {t for t in asyncio.all_tasks() if t is not asyncio.current_task()} == set()
