@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from enum import Enum
 from typing import Any, Generic, Protocol, TextIO, TypeVar
@@ -48,12 +48,18 @@ def _plain(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, Enum):
         return value.value
+    if attrs.has(type(value)):
+        return model_record(value)
+    if isinstance(value, Mapping):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, tuple | list):
+        return [_plain(item) for item in value]
     return value
 
 
 def model_record(obj: Any) -> dict[str, Any]:
     """An attrs model as plain data: its field names, enum values as strings, ISO 8601
-    dates."""
+    dates; nested models (a job's ``job_condition``, a workflow's nodes) likewise."""
     return {field.name: _plain(getattr(obj, field.name)) for field in attrs.fields(type(obj))}
 
 
@@ -177,6 +183,8 @@ def _cell(value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, dict | list):  # a nested model or list: its compact JSON
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     return str(value)
 
 
