@@ -123,9 +123,21 @@ def _add_create_options(create: CliParser) -> None:
         type=integer(1),
         help="a run longer than this fails, e.g. --timeout-minutes 60",
     )
-    create.add_argument("--script-path", metavar="PATH", help="the script's object path")
-    create.add_argument("--log-path", metavar="PATH", help="where logs are written")
-    create.add_argument("--nrn", metavar="NRN", help="the role (NRN) runs use")
+    create.add_argument(
+        "--script-path",
+        metavar="PATH",
+        help="the script's object path, e.g. --script-path bucket/scripts/etl.py",
+    )
+    create.add_argument(
+        "--log-path",
+        metavar="PATH",
+        help="where logs are written, e.g. --log-path bucket/logs/",
+    )
+    create.add_argument(
+        "--nrn",
+        metavar="NRN",
+        help="the role (NRN) runs use, e.g. --nrn nrn:PUB:IAM::1000000:Role/etl",
+    )
     create.add_argument(
         "-p",
         "--param",

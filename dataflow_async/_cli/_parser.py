@@ -12,13 +12,21 @@ from __future__ import annotations
 from types import ModuleType
 
 from .. import __version__
-from . import _demo, _emulator, _executions, _jobs
+from . import _demo, _emulator, _executions, _jobs, _stats, _triggers, _workflows
 from ._options import CliParser
 from ._program import PROG
 
 __all__ = ["GROUPS", "build_parser"]
 
-GROUPS: tuple[ModuleType, ...] = (_jobs, _executions, _emulator, _demo)
+GROUPS: tuple[ModuleType, ...] = (
+    _jobs,
+    _executions,
+    _workflows,
+    _triggers,
+    _stats,
+    _emulator,
+    _demo,
+)
 """The command groups, in the order ``--help`` lists them."""
 
 _EPILOG = f"""\
