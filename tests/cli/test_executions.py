@@ -61,9 +61,9 @@ def execs(capsys: pytest.CaptureFixture[str], served: Any, *argv: str) -> tuple[
     ],
 )
 def test_bad_arguments_exit_2_in_one_style_before_any_request(
-    capsys: pytest.CaptureFixture[str], served: Any, argv: list[str], words: list[str]
+    capsys: pytest.CaptureFixture[str], idle: Any, argv: list[str], words: list[str]
 ) -> None:
-    code, out, err = execs(capsys, served, *argv)
+    code, out, err = execs(capsys, idle, *argv)
     assert (code, out) == (2, "")
     command = "executions " + argv[0] + (" JOB_ID" if argv[0] == "start" else "")
     if argv[0] in ("get", "cancel"):
@@ -71,16 +71,16 @@ def test_bad_arguments_exit_2_in_one_style_before_any_request(
     if argv[0] == "list":
         command = "executions list JOB_ID"
     assert_usage_error(err, command, *words)
-    assert served.app.requests == []
+    assert idle.app.requests == []
 
 
 def test_a_bad_job_id_is_refused_by_the_library_as_usage(
-    capsys: pytest.CaptureFixture[str], served: Any
+    capsys: pytest.CaptureFixture[str], idle: Any
 ) -> None:
-    code, out, err = execs(capsys, served, "start", "a/b", "--wait")
+    code, out, err = execs(capsys, idle, "start", "a/b", "--wait")
     assert (code, out) == (2, "")
     assert_usage_error(err, "executions start JOB_ID", "job_id")
-    assert served.app.requests == []
+    assert idle.app.requests == []
 
 
 @pytest.mark.parametrize(
