@@ -25,6 +25,7 @@ from .. import (
     APIConnectionError,
     APITimeoutError,
     AuthenticationError,
+    ConcurrencyLimitError,
     DataFlowError,
     MissingCredentialsError,
     PermissionDeniedError,
@@ -116,6 +117,12 @@ def _explain(exc: DataFlowError) -> Failure:
         )
     if isinstance(exc, PermissionDeniedError):
         return Failure(str(exc), ExitCode.CREDENTIALS, "this key may not use Data Flow")
+    if isinstance(exc, ConcurrencyLimitError):
+        return Failure(
+            str(exc),
+            ExitCode.ERROR,
+            "'executions start JOB_ID --wait --wait-for-slot' waits for a run to end first",
+        )
     if isinstance(exc, WaitTimeoutError):
         return Failure(str(exc), ExitCode.WAIT_TIMEOUT)
     if isinstance(exc, APITimeoutError):

@@ -127,6 +127,12 @@ def _register_start(actions: Subcommands) -> None:
         help="with --wait: on Ctrl+C (or SIGINT), cancel the execution before exiting",
     )
     start.add_argument(
+        "--wait-for-slot",
+        action="store_true",
+        help="with --wait: if the job already runs its maximum of executions "
+        "(max_concurrent_runs), wait for one to end instead of failing",
+    )
+    start.add_argument(
         "--no-progress", action="store_true", help="with --wait: no status line on stderr"
     )
     start.set_defaults(handler=cmd_start)
@@ -179,7 +185,7 @@ def extra_flags(args: argparse.Namespace, names: tuple[str, ...]) -> list[tuple[
 
 def cmd_start(args: argparse.Namespace) -> int:
     """``executions start JOB_ID [--wait ...]``."""
-    check_wait_options(args, ("--cancel-on-interrupt",))
+    check_wait_options(args, ("--cancel-on-interrupt", "--wait-for-slot"))
     params = dict(args.param) if args.param else None
     if not args.wait:
         return run_object(
@@ -211,6 +217,7 @@ def cmd_start(args: argparse.Namespace) -> int:
                     poll=poll_policy(args, line),
                     raise_on_failure=False,
                     cancel_on_abandon=args.cancel_on_interrupt,
+                    wait_for_slot=args.wait_for_slot,
                 )
 
     try:

@@ -284,3 +284,34 @@ def test_request_timeout_is_the_per_answer_timeout_of_start(
 ) -> None:
     code, _, err = execs(capsys, served, "start", job_id(served), "--request-timeout", "5")
     assert (code, err) == (0, "")
+
+
+def test_a_full_job_exits_1_with_a_hint_or_waits_for_a_slot(
+    capsys: pytest.CaptureFixture[str], served: Any
+) -> None:
+    created = served.app.jobs[0]
+    job = created["jobId"]
+    served.app.jobs[0] = {**created, "maxConcurrentRuns": 1}
+    served.app.executions.plan(None, ready=0.0, running=600)
+    assert execs(capsys, served, "start", job)[0] == 0
+    (first,) = served.app.executions.list(job)
+    code, out, err = execs(capsys, served, "start", job, "--wait", *FAST)
+    assert (code, out) == (1, "")
+    assert_error(err, "--wait-for-slot", hint=True)
+
+    def free_the_slot_once_refused_again() -> None:
+        for _ in range(500):  # bounded: 5 s
+            refused = [r for r in served.app.requests if r.method == "POST" and r.status == 400]
+            if len(refused) >= 2:
+                asyncio.run(_cancel(served, job, first["jobExecutionId"]))
+                return
+            time.sleep(0.01)
+
+    served.app.executions.plan(None, ready=0.0, running=0.05)
+    freer = threading.Thread(target=free_the_slot_once_refused_again)
+    freer.start()
+    code, out, err = execs(capsys, served, "start", job, "--wait", "--wait-for-slot", *FAST)
+    freer.join(timeout=10)
+    assert (code, err) == (0, "")
+    assert "COMPLETED" in out
+    assert len(served.app.executions.list(job)) == 2  # the refused starts started nothing
