@@ -71,3 +71,14 @@ def test_result_interval_and_times(capsys: pytest.CaptureFixture[str], served: A
     assert sum(point["value"] for point in points) == 1
     code, out, _ = stats(capsys, served, "interval", *period)
     assert out.splitlines()[0].split() == ["START", "END", "EXECUTIONS"]
+
+
+def test_the_default_period_is_the_last_seven_days() -> None:
+    import argparse
+
+    end = _stats.moment("2026-11-30T12:00")
+    start, until = _stats.period(argparse.Namespace(start=None, end=end))
+    assert (start.isoformat(), until) == ("2026-11-23T12:00:00+09:00", end)
+    start, until = _stats.period(argparse.Namespace(start=None, end=None))
+    assert until - start == (end - _stats.moment("2026-11-23T12:00"))
+    assert until.utcoffset() == _stats.KST.utcoffset(None)
