@@ -64,8 +64,9 @@ def served(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         yield emulator
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def shared_emulator() -> Iterator[Any]:
+    """Stopped after each test module: later modules check that no emulator is left."""
     with run_emulator(jobs=make_jobs(1)) as emulator:
         yield emulator
 

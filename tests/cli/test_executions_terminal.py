@@ -69,3 +69,50 @@ def test_ctrl_c_while_waiting(cancel: bool) -> None:
             f"error: interrupted: execution {run_id} of job {job} goes on on the server",
             f"hint: 'dataflow-async executions cancel {job} {run_id}' cancels it",
         ]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
+def test_ctrl_c_while_a_workflow_runs_leaves_it_going() -> None:
+    from dataflow_async.emulator import make_triggers, make_workflows
+
+    jobs = make_jobs(2, seed=5)
+    triggers = make_triggers(1)
+    workflows = make_workflows(jobs, triggers, 1)
+    with run_emulator(jobs=jobs, triggers=triggers, workflows=workflows) as emulator:
+        emulator.app.executions.plan(None, ready=0.0, running=600)
+        workflow = next(iter(emulator.app.workflows))
+        env = environment(
+            NCLOUD_ACCESS_KEY_ID=emulator.credentials.access_key,
+            NCLOUD_SECRET_ACCESS_KEY=emulator.credentials.secret_key,
+            TERM="xterm-256color",
+        )
+        argv = [str(SCRIPT), "workflows", "execute", workflow, "--wait"]
+        argv += ["--endpoint", emulator.url, "--poll-interval", "0.05", "--poll-max", "0.1"]
+        master, slave = os.openpty()
+        sent: list[bool] = []
+
+        def interrupt(raw: bytes) -> None:
+            if emulator.app.executions.list() and b"RUNNING" in raw and not sent:
+                sent.append(True)
+                process.send_signal(signal.SIGINT)
+
+        try:
+            process = subprocess.Popen(
+                argv, stdin=subprocess.DEVNULL, stdout=slave, stderr=slave, env=env
+            )
+            os.close(slave)
+            slave = -1
+            raw = read_terminal(master, process, timeout=20, on_data=interrupt).decode()
+            code = process.wait(timeout=10)
+        finally:
+            os.close(master)
+            if slave != -1:
+                os.close(slave)
+        statuses = [e["status"] for e in emulator.app.executions.list()]
+    assert sent
+    assert code == 130, raw[-300:]
+    assert statuses and set(statuses) == {"RUNNING"}
+    assert screen(raw) == [
+        f"error: interrupted: the run of workflow {workflow} goes on on the server",
+        f"hint: 'dataflow-async workflows executions {workflow}' shows its executions",
+    ]
