@@ -76,7 +76,7 @@ def register(commands: Subcommands) -> None:
         epilog=f"Formats and failures as 'jobs list'.\n\nexample:\n  {PROG} executions list "
         "job000000001 -o jsonl",
     )
-    listing.add_argument("job_id", metavar="JOB_ID")
+    listing.add_argument("job_id", metavar="JOB_ID", help="the job's id (see 'jobs list')")
     listing.set_defaults(handler=cmd_list)
     get = add_object_parser(
         actions,
@@ -85,8 +85,10 @@ def register(commands: Subcommands) -> None:
         description="Show one execution of a job.",
         epilog=f"example:\n  {PROG} executions get job000000001 EXECUTION_ID -o json",
     )
-    get.add_argument("job_id", metavar="JOB_ID")
-    get.add_argument("execution_id", metavar="EXECUTION_ID")
+    get.add_argument("job_id", metavar="JOB_ID", help="the job's id (see 'jobs list')")
+    get.add_argument(
+        "execution_id", metavar="EXECUTION_ID", help="the execution's id (see 'executions list')"
+    )
     get.set_defaults(handler=cmd_get)
     cancel = add_object_parser(
         actions,
@@ -97,8 +99,10 @@ def register(commands: Subcommands) -> None:
         '{"job_id": ..., "execution_id": ..., "cancel_requested": true}).\n\n'
         f"example:\n  {PROG} executions cancel job000000001 EXECUTION_ID",
     )
-    cancel.add_argument("job_id", metavar="JOB_ID")
-    cancel.add_argument("execution_id", metavar="EXECUTION_ID")
+    cancel.add_argument("job_id", metavar="JOB_ID", help="the job's id (see 'jobs list')")
+    cancel.add_argument(
+        "execution_id", metavar="EXECUTION_ID", help="the execution's id (see 'executions list')"
+    )
     cancel.set_defaults(handler=cmd_cancel)
 
 
@@ -111,7 +115,7 @@ def _register_start(actions: Subcommands) -> None:
         epilog=_START_EPILOG,
         timeout_flag="--request-timeout",
     )
-    start.add_argument("job_id", metavar="JOB_ID")
+    start.add_argument("job_id", metavar="JOB_ID", help="the job's id (see 'jobs list')")
     start.add_argument(
         "-p",
         "--param",

@@ -72,7 +72,7 @@ def register_actions(actions: Subcommands) -> None:
         description="Show one job (GET /api/v1/jobs/{jobId}).",
         epilog=_GET_EPILOG,
     )
-    get.add_argument("job_id", metavar="JOB_ID")
+    get.add_argument("job_id", metavar="JOB_ID", help="the job's id (see 'jobs list')")
     get.set_defaults(handler=cmd_get)
 
     create = add_object_parser(
@@ -92,7 +92,7 @@ def register_actions(actions: Subcommands) -> None:
         description="Delete a job (DELETE /api/v1/jobs/{jobId}).",
         epilog=_DELETE_EPILOG,
     )
-    delete.add_argument("job_id", metavar="JOB_ID")
+    delete.add_argument("job_id", metavar="JOB_ID", help="the job's id (see 'jobs list')")
     delete.set_defaults(handler=cmd_delete)
 
 

@@ -251,8 +251,8 @@ def add_output_options(parser: CliParser, formats: Sequence[str], *, table: bool
         metavar="FORMAT",
         type=choice(formats),
         default=formats[0],
-        help=f"output format, any case: {names} (default %(default)s; see 'output "
-        "formats' below), e.g. -o jsonl",
+        help=f"output format, any case: {names} (default %(default)s"
+        + ("; see 'output formats' below), e.g. -o jsonl" if table else "), e.g. -o json"),
     )
     if not table:
         return

@@ -83,7 +83,9 @@ def register(commands: Subcommands) -> None:
         description="Show one trigger (GET /api/v1/triggers/{triggerId}).",
         epilog=f"example:\n  {PROG} triggers get TRIGGER_ID -o json",
     )
-    get.add_argument("trigger_id", metavar="TRIGGER_ID")
+    get.add_argument(
+        "trigger_id", metavar="TRIGGER_ID", help="the trigger's id (see 'triggers list')"
+    )
     get.set_defaults(handler=cmd_get)
     create = add_object_parser(
         actions,
@@ -102,7 +104,9 @@ def register(commands: Subcommands) -> None:
         epilog='Prints \'deleted trigger ID\' (-o json: {"trigger_id": "ID", "deleted": true}).'
         f"\n\nexample:\n  {PROG} triggers delete TRIGGER_ID",
     )
-    delete.add_argument("trigger_id", metavar="TRIGGER_ID")
+    delete.add_argument(
+        "trigger_id", metavar="TRIGGER_ID", help="the trigger's id (see 'triggers list')"
+    )
     delete.set_defaults(handler=cmd_delete)
 
 

@@ -77,7 +77,9 @@ def register(commands: Subcommands) -> None:
         description="Show one workflow (GET /api/v1/workflows/{workflowId}).",
         epilog=f"example:\n  {PROG} workflows get WORKFLOW_ID -o json",
     )
-    get.add_argument("workflow_id", metavar="WORKFLOW_ID")
+    get.add_argument(
+        "workflow_id", metavar="WORKFLOW_ID", help="the workflow's id (see 'workflows list')"
+    )
     get.set_defaults(handler=cmd_get)
     execute = add_object_parser(
         actions,
@@ -87,7 +89,9 @@ def register(commands: Subcommands) -> None:
         epilog=_EXECUTE_EPILOG,
         timeout_flag="--request-timeout",
     )
-    execute.add_argument("workflow_id", metavar="WORKFLOW_ID")
+    execute.add_argument(
+        "workflow_id", metavar="WORKFLOW_ID", help="the workflow's id (see 'workflows list')"
+    )
     add_wait_options(execute, "run")
     execute.add_argument(
         "--no-progress", action="store_true", help="with --wait: no status line on stderr"
@@ -101,7 +105,9 @@ def register(commands: Subcommands) -> None:
         epilog=f"Formats and failures as 'jobs list'.\n\nexample:\n  {PROG} workflows "
         "executions WORKFLOW_ID -o csv",
     )
-    runs.add_argument("workflow_id", metavar="WORKFLOW_ID")
+    runs.add_argument(
+        "workflow_id", metavar="WORKFLOW_ID", help="the workflow's id (see 'workflows list')"
+    )
     runs.set_defaults(handler=cmd_executions)
 
 
