@@ -74,11 +74,23 @@ class View(Generic[T]):
     record: Callable[[T], dict[str, Any]] = model_record
 
     def pairs(self, item: T) -> list[tuple[str, str]]:
-        """The key/value lines of ``item``: ``JOB ID  job000000001``, ..."""
-        return [
-            (name.replace("_", " ").upper(), "-" if value is None else _cell(value))
-            for name, value in self.record(item).items()
-        ]
+        """The key/value lines of ``item``: ``JOB ID  job000000001``, ... A nested
+        model (a job's ``job_condition``) is its own line, then its fields that have a
+        value on lines indented under it; a list or a map of the user's own keys (run
+        parameters) is compact JSON on its line."""
+        lines: list[tuple[str, str]] = []
+        for name, value in self.record(item).items():
+            key = name.replace("_", " ").upper()
+            if isinstance(value, dict) and value and attrs.has(type(getattr(item, name, None))):
+                lines.append((key, ""))
+                lines.extend(
+                    (f"  {sub.replace('_', ' ').upper()}", _cell(inner))
+                    for sub, inner in value.items()
+                    if inner is not None
+                )
+            else:
+                lines.append((key, "-" if value is None else _cell(value)))
+        return lines
 
 
 @attrs.frozen

@@ -101,7 +101,11 @@ def test_get_shows_every_field_as_key_value_lines_or_json(
     assert (code, err) == (0, "")
     lines = out.splitlines()
     assert lines[0].split() == ["JOB", "ID", job["jobId"]]
-    assert any(line.startswith("JOB CONDITION  ") for line in lines)
+    # The nested settings: a line of their own, then their fields indented under it.
+    at = lines.index("JOB CONDITION")
+    assert lines[at + 1].split() == ["NUM", "WORKER", "2"]
+    assert lines[at + 1].startswith("  NUM WORKER  ")
+    assert "WORKER TYPE" not in out  # fields without a value are left out
     code, out, _ = jobs(capsys, served, "get", job["jobId"], "-o", "json")
     record = json.loads(out)
     assert record["job_id"] == job["jobId"]
