@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from .. import AuthenticationError, Credentials, DataFlowClient, Job, JobStatus, __version__
+from ._demo_run import READY_SECONDS, RUNNING_SECONDS, JobLife, live_a_job, render_life
 from ._emulator import require_uvicorn
 from ._errors import ExitCode
 from ._jobs import JOB_COLUMNS, job_status
@@ -45,9 +46,10 @@ def register(commands: Subcommands) -> None:
     """Add ``demo`` to the command line."""
     demo = commands.add_parser(
         "demo",
-        help="start an emulator, walk its jobs with the real client, print a report",
+        help="start an emulator, walk its jobs, run a job to its end, print a report",
         description="Start the emulator on a free loopback port, list all its jobs with the "
-        "real client (signed requests, several pages), and print what happened.",
+        "real client (signed requests, several pages), create a job, run it and wait for "
+        "it, list its executions, delete it, and print what happened.",
         epilog=_EPILOG,
     )
     demo.add_argument(
@@ -93,6 +95,8 @@ class DemoReport:
     rejected: str | None
     """How the emulator answered a request signed with a wrong secret (``None``: it
     accepted it, which it must not)."""
+    life: JobLife | None = None
+    """A job created, run, waited for, listed and deleted (``None``: not done)."""
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -104,6 +108,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     with emulator_module.run_emulator(jobs=args.jobs, seed=args.seed) as emulator:
         startup = time.perf_counter() - started
+        emulator.app.executions.plan(None, ready=READY_SECONDS, running=RUNNING_SECONDS)
         report = asyncio.run(_demo_walk(emulator, args.status, args.page_size))
         requests = list(emulator.app.requests)
         text = render_demo(
@@ -132,7 +137,8 @@ async def _demo_walk(emulator: RunningEmulator, status: JobStatus, page_size: in
         async for page in client.iter_job_pages(status=status, page_size=page_size):
             matching_pages += 1
             matching.extend(page.jobs)
-    seconds = time.perf_counter() - started
+        seconds = time.perf_counter() - started
+        life = await live_a_job(client)
     return DemoReport(
         jobs=tuple(jobs),
         pages=pages,
@@ -141,6 +147,7 @@ async def _demo_walk(emulator: RunningEmulator, status: JobStatus, page_size: in
         matching=tuple(matching),
         matching_pages=matching_pages,
         rejected=await _try_wrong_secret(emulator),
+        life=life,
     )
 
 
@@ -194,6 +201,7 @@ def render_demo(
         "",
         *_status_counts(report.jobs),
         "",
+        *([*render_life(report.life, width, command), ""] if report.life is not None else []),
         "Next, serve it on a fixed port (it prints how to use it):",
         "",
         f"  {command} emulator",

@@ -25,9 +25,11 @@ from .. import (
     APIConnectionError,
     APITimeoutError,
     AuthenticationError,
+    ConcurrencyLimitError,
     DataFlowError,
     MissingCredentialsError,
     PermissionDeniedError,
+    WaitTimeoutError,
 )
 from .._credentials import default_config_path
 from ._sanitize import one_line
@@ -47,6 +49,12 @@ class ExitCode(IntEnum):
     """No credentials, or the API rejected them (authentication or permission)."""
     CONNECTION = 4
     """The endpoint could not be reached, or did not answer in time."""
+    FAILED = 5
+    """``--wait``: the execution (or a workflow run's execution) ended ``FAILED``."""
+    CANCELED = 6
+    """``--wait``: the execution ended ``CANCELED``."""
+    WAIT_TIMEOUT = 7
+    """``--wait --timeout``: still not finished when the time was up (it goes on)."""
     INTERRUPTED = 130
     """Ctrl+C (128 + SIGINT)."""
     BROKEN_PIPE = 141
@@ -109,6 +117,14 @@ def _explain(exc: DataFlowError) -> Failure:
         )
     if isinstance(exc, PermissionDeniedError):
         return Failure(str(exc), ExitCode.CREDENTIALS, "this key may not use Data Flow")
+    if isinstance(exc, ConcurrencyLimitError):
+        return Failure(
+            str(exc),
+            ExitCode.ERROR,
+            "'executions start JOB_ID --wait --wait-for-slot' waits for a run to end first",
+        )
+    if isinstance(exc, WaitTimeoutError):
+        return Failure(str(exc), ExitCode.WAIT_TIMEOUT)
     if isinstance(exc, APITimeoutError):
         return _timeout(exc)
     if isinstance(exc, APIConnectionError):

@@ -1,4 +1,5 @@
-"""``dataflow-async jobs ...``: the jobs command group (``list`` for now)."""
+"""``dataflow-async jobs ...``: the jobs command group (``list`` here; ``get``, ``create``
+and ``delete`` in ``_jobs_edit``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 
 from .. import Job, JobStatus
 from ._errors import ExitCode, UsageError
+from ._jobs_edit import register_actions
 from ._options import (
     CliParser,
     Subcommands,
@@ -133,9 +135,9 @@ def register(commands: Subcommands) -> None:
     """Add ``jobs`` and its actions to the command line."""
     jobs = commands.add_parser(
         "jobs",
-        help="work with Data Flow jobs: 'jobs list' (see 'jobs list --help')",
+        help="work with Data Flow jobs: list, get, create, delete",
         description="Work with Data Flow jobs.",
-        epilog=f"example:\n  {PROG} jobs list --status RUNNING",
+        epilog=f"examples:\n  {PROG} jobs list --status RUNNING\n  {PROG} jobs get JOB_ID",
     )
     actions = jobs.add_subparsers(dest="action", metavar="ACTION", parser_class=CliParser)
     listing = actions.add_parser(
@@ -154,6 +156,7 @@ def register(commands: Subcommands) -> None:
     )
     add_connection_options(listing)
     listing.set_defaults(handler=cmd_list)
+    register_actions(actions)
 
 
 def _add_list_options(listing: CliParser) -> None:

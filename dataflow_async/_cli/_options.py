@@ -251,8 +251,8 @@ def add_output_options(parser: CliParser, formats: Sequence[str], *, table: bool
         metavar="FORMAT",
         type=choice(formats),
         default=formats[0],
-        help=f"output format, any case: {names} (default %(default)s; see 'output "
-        "formats' below), e.g. -o jsonl",
+        help=f"output format, any case: {names} (default %(default)s"
+        + ("; see 'output formats' below), e.g. -o jsonl" if table else "), e.g. -o json"),
     )
     if not table:
         return
@@ -279,8 +279,10 @@ def add_output_options(parser: CliParser, formats: Sequence[str], *, table: bool
     )
 
 
-def add_connection_options(parser: CliParser) -> None:
-    """``--endpoint``, ``--profile``, ``--timeout``, ``--max-retries``."""
+def add_connection_options(parser: CliParser, *, timeout_flag: str = "--timeout") -> None:
+    """``--endpoint``, ``--profile``, ``--timeout``, ``--max-retries``. A command whose
+    ``--timeout`` bounds something else (``--wait``) names the answer's timeout
+    ``timeout_flag`` instead (``--request-timeout``)."""
     parser.add_argument(
         "--endpoint",
         metavar="URL",
@@ -296,10 +298,12 @@ def add_connection_options(parser: CliParser) -> None:
         "e.g. --profile staging",
     )
     parser.add_argument(
-        "--timeout",
+        timeout_flag,
+        dest="timeout",
         metavar="SECONDS",
         type=seconds,
-        help="how long to wait for each answer (default: 30 s, 10 s to connect), e.g. --timeout 5",
+        help="how long to wait for each answer (default: 30 s, 10 s to connect), "
+        f"e.g. {timeout_flag} 5",
     )
     parser.add_argument(
         "--max-retries",

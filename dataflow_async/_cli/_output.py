@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from enum import Enum
 from typing import Any, Generic, Protocol, TextIO, TypeVar
@@ -48,12 +48,18 @@ def _plain(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, Enum):
         return value.value
+    if attrs.has(type(value)):
+        return model_record(value)
+    if isinstance(value, Mapping):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, tuple | list):
+        return [_plain(item) for item in value]
     return value
 
 
 def model_record(obj: Any) -> dict[str, Any]:
     """An attrs model as plain data: its field names, enum values as strings, ISO 8601
-    dates."""
+    dates; nested models (a job's ``job_condition``, a workflow's nodes) likewise."""
     return {field.name: _plain(getattr(obj, field.name)) for field in attrs.fields(type(obj))}
 
 
@@ -68,11 +74,23 @@ class View(Generic[T]):
     record: Callable[[T], dict[str, Any]] = model_record
 
     def pairs(self, item: T) -> list[tuple[str, str]]:
-        """The key/value lines of ``item``: ``JOB ID  job000000001``, ..."""
-        return [
-            (name.replace("_", " ").upper(), "-" if value is None else _cell(value))
-            for name, value in self.record(item).items()
-        ]
+        """The key/value lines of ``item``: ``JOB ID  job000000001``, ... A nested
+        model (a job's ``job_condition``) is its own line, then its fields that have a
+        value on lines indented under it; a list or a map of the user's own keys (run
+        parameters) is compact JSON on its line."""
+        lines: list[tuple[str, str]] = []
+        for name, value in self.record(item).items():
+            key = name.replace("_", " ").upper()
+            if isinstance(value, dict) and value and attrs.has(type(getattr(item, name, None))):
+                lines.append((key, ""))
+                lines.extend(
+                    (f"  {sub.replace('_', ' ').upper()}", _cell(inner))
+                    for sub, inner in value.items()
+                    if inner is not None
+                )
+            else:
+                lines.append((key, "-" if value is None else _cell(value)))
+        return lines
 
 
 @attrs.frozen
@@ -177,6 +195,8 @@ def _cell(value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, dict | list):  # a nested model or list: its compact JSON
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     return str(value)
 
 

@@ -2,9 +2,9 @@
 
 A command group is a module with ``register(commands)``, which adds its parser (and its
 actions' parsers, created by ``CliParser``) and sets ``handler`` on each action: a
-function of the parsed arguments returning the exit code. Adding ``executions``,
-``workflows``, ``triggers`` or ``stats`` is a new module listed in ``GROUPS``, reusing
-``add_output_options`` / ``add_connection_options`` and the writers of ``_output``.
+function of the parsed arguments returning the exit code. A new group is a module listed
+in ``GROUPS``, reusing ``add_output_options`` / ``add_connection_options``, the writers
+of ``_output`` and the runners of ``_common``.
 """
 
 from __future__ import annotations
@@ -12,13 +12,21 @@ from __future__ import annotations
 from types import ModuleType
 
 from .. import __version__
-from . import _demo, _emulator, _jobs
+from . import _demo, _emulator, _executions, _jobs, _stats, _triggers, _workflows
 from ._options import CliParser
 from ._program import PROG
 
 __all__ = ["GROUPS", "build_parser"]
 
-GROUPS: tuple[ModuleType, ...] = (_jobs, _emulator, _demo)
+GROUPS: tuple[ModuleType, ...] = (
+    _jobs,
+    _executions,
+    _workflows,
+    _triggers,
+    _stats,
+    _emulator,
+    _demo,
+)
 """The command groups, in the order ``--help`` lists them."""
 
 _EPILOG = f"""\
@@ -26,6 +34,7 @@ examples:
   {PROG} demo
   {PROG} jobs list --status RUNNING
   {PROG} jobs list -o jsonl | jq .name
+  {PROG} executions start JOB_ID --wait --timeout 3600
   {PROG} emulator --port 8080
 
 Run without a command, {PROG} prints this help on stderr and exits with 2.
@@ -38,8 +47,9 @@ and fits the table to the terminal's width; NO_COLOR=1 turns colour off, FORCE_C
 on (see 'jobs list --help').
 
 exit codes: 0 ok, 1 API or response error, 2 bad usage (nothing sent), 3 credentials
-missing or rejected, 4 endpoint unreachable or timed out, 130 interrupted (Ctrl+C), 141
-output closed early (as by `| head`).
+missing or rejected, 4 endpoint unreachable or timed out; with --wait 5 the run FAILED, 6
+it was CANCELED, 7 --timeout passed first; 130 interrupted (Ctrl+C), 141 output closed
+early (as by `| head`).
 """
 
 

@@ -150,6 +150,7 @@ def test_demo_reports_what_the_emulator_holds(
     verified = sum(1 for request in emulator.app.requests if request.status == 200)
     assert f"signatures    {verified:,} signed requests verified" in out
     assert verified >= 5 + 1
+    assert_job_life(out, emulator)
     # Run in process (not as the console script): the interpreter is what works as typed.
     assert out.endswith(f"\n  {shlex.quote(sys.executable)} -m dataflow_async emulator\n")
 
@@ -164,3 +165,37 @@ def section(out: str, title: str) -> list[tuple[str, str]]:
         name, count = line.split()
         rows.append((name, count))
     return rows
+
+
+def assert_job_life(out: str, emulator: Any) -> None:
+    """The demo created a job, ran it twice to the end, listed both runs, deleted it."""
+    life = out[out.index("A job's life, through the API:") :]
+    created = [
+        r for r in emulator.app.requests if r.method == "POST" and r.target == "/api/v1/jobs"
+    ]
+    assert len(created) == 1
+    job_id = life.split("create        job ", 1)[1].split()[0]
+    assert job_id not in {job["jobId"] for job in emulator.app.jobs}  # deleted again
+    runs = emulator.app.executions.list(job_id)
+    assert [execution["status"] for execution in runs] == ["COMPLETED", "COMPLETED"]
+    assert "  wait          READY → RUNNING → COMPLETED in " in life
+    assert "  executions    2 of the job:" in life
+    for execution in runs:
+        assert f"    {execution['jobExecutionId']}  {job_id}  COMPLETED" in life
+    assert f"  delete        job {job_id}  DELETE /api/v1/jobs/{{jobId}}" in life
+    assert "-m dataflow_async executions start JOB_ID --wait --timeout 3600" in life
+
+
+def test_demo_life_report_without_executions_says_none() -> None:
+    from datetime import UTC, datetime
+
+    from dataflow_async import JobExecution
+    from dataflow_async._cli._demo_run import JobLife, render_life
+
+    started = JobExecution(
+        execution_id="e1", job_id="j1", status="READY", created_date=datetime.now(UTC)
+    )
+    life = JobLife("j1", "n\x1b]0;t\x07", started, ("READY",), 0, 0.0, (), True)
+    lines = render_life(life, 80, "dataflow-async")
+    assert "    (none)" in lines
+    assert all("\x1b" not in line for line in lines)

@@ -217,3 +217,26 @@ def test_a_table_exactly_as_wide_as_the_terminal_keeps_every_column() -> None:
     full = max(_table.display_width(line) for line in whole.splitlines())
     assert _table.render_table(jobs, COLUMNS, width=full) == whole
     assert _table.render_table(jobs, COLUMNS, width=full - 1) != whole
+
+
+def test_pairs_expand_a_nested_model_and_keep_user_maps_as_json() -> None:
+    from dataflow_async import JobCondition, JobExecution
+    from dataflow_async._cli._views import EXECUTION_VIEW
+
+    execution = JobExecution(
+        execution_id="e1",
+        job_id="j1",
+        status="READY",
+        job_condition=JobCondition(num_worker=2, parameters={"run_day": "mon"}),
+        parsed_parameters={"my_key": "\x1b[2Jv"},
+    )
+    pairs = EXECUTION_VIEW.pairs(execution)
+    at = pairs.index(("JOB CONDITION", ""))
+    assert pairs[at + 1 : at + 3] == [
+        ("  NUM WORKER", "2"),
+        ("  PARAMETERS", '{"run_day":"mon"}'),  # the user's keys, as given
+    ]
+    assert ("PARSED PARAMETERS", '{"my_key":"\\u001b[2Jv"}') in pairs
+    text = _table.render_pairs(pairs)
+    assert "\x1b" not in text
+    assert "PARSED PARAMETERS" in text
