@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import math
 import random as _random
 import time
@@ -10,6 +9,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import attrs
+
+from ._waits import default_sleep
 
 __all__ = ["PollPolicy"]
 
@@ -65,7 +66,7 @@ class PollPolicy:
     jitter: float = attrs.field(default=0.1, validator=_fraction)
     max_failed_polls: int = attrs.field(default=5, validator=_count)
     sleep: Callable[[float], Awaitable[None]] = attrs.field(
-        default=asyncio.sleep, eq=False, repr=False, validator=_callable
+        default=default_sleep, eq=False, repr=False, validator=_callable
     )
     clock: Callable[[], float] = attrs.field(
         default=time.monotonic, eq=False, repr=False, validator=_callable

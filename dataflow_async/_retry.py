@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime
 import math
 import random as _random
@@ -14,6 +13,8 @@ from typing import Any
 
 import attrs
 import httpx
+
+from ._waits import default_sleep
 
 __all__ = ["RetryBudget", "RetryPolicy", "parse_http_date", "parse_retry_after"]
 
@@ -106,7 +107,7 @@ class RetryPolicy:
     budget_tokens: float | None = attrs.field(default=10.0, validator=_budget)
     budget_refill: float = attrs.field(default=0.1, validator=_seconds)
     sleep: Callable[[float], Awaitable[None]] = attrs.field(
-        default=asyncio.sleep, validator=_callable, eq=False, repr=False
+        default=default_sleep, validator=_callable, eq=False, repr=False
     )
     random: Callable[[], float] = attrs.field(
         default=_random.random, validator=_callable, eq=False, repr=False
