@@ -42,7 +42,7 @@ class DataFlowClient(AsyncClosing):
     Otherwise the client owns one ``httpx.AsyncClient`` and closes it in ``aclose()``.
 
     The endpoint is ``base_url``, else the ``http_client``'s own ``base_url``, else
-    ``$DATAFLOW_ASYNC_ENDPOINT``, else :data:`DEFAULT_BASE_URL`.
+    ``$DATAFLOW_ASYNC_ENDPOINT``, else `DEFAULT_BASE_URL`.
 
     ``max_retries`` is a shorthand for ``retry=RetryPolicy(max_retries=...)``; pass one
     or the other.
@@ -229,7 +229,7 @@ class DataFlowClient(AsyncClosing):
         not yielded again: jobs created during a walk shift later pages, and a job
         would otherwise come twice. What was dropped is counted in ``.stats``.
         ``prefetch`` and ``start_page`` (to resume a walk that failed part-way) are as
-        for :meth:`iter_job_pages`; jobs still come in order, once. Arguments are checked
+        for `iter_job_pages`; jobs still come in order, once. Arguments are checked
         now, before the first request.
         """
         return self.jobs.iter(

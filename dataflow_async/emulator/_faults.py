@@ -1,7 +1,7 @@
 """Faults the emulator can inject, and the plan that decides which request gets which.
 
 A fault is plain frozen data; the app (``_app.py``) turns it into bytes on the wire. A
-:class:`FaultPlan` is consulted once per request that passed authentication (faults never
+`FaultPlan` is consulted once per request that passed authentication (faults never
 mask an authentication failure, so auth tests stay exact) and answers with a fault or
 ``None`` (serve normally). Plans are deterministic: a script plays back in order, and the
 random mix draws from its own seeded generator, so the same sequence of requests always
@@ -66,7 +66,7 @@ class Throttle:
     (Rate Limited). ``retry_after`` adds a ``Retry-After`` header: a number of seconds
     (an int, or a float with no fractional part, is sent as an integer: ``2`` and ``2.0``
     both as ``2``; any other float as ``str()`` writes it, e.g. ``1.5``, which is not
-    standard but is seen in the wild), a :class:`datetime.datetime` (sent as an HTTP-date;
+    standard but is seen in the wild), a `datetime.datetime` (sent as an HTTP-date;
     a naive one is taken as UTC) or a str sent verbatim (to test parsing of odd values).
     ``retry_after_ms`` adds a ``retry-after-ms`` header (milliseconds, written the same
     way as a number of seconds).
@@ -154,7 +154,7 @@ class DropConnection:
     Over a socket the status line and headers (with the Content-Length of the real body)
     are sent, then the connection is closed with no body: the best a uvicorn-served ASGI
     app can do, and what a proxy dying mid-response looks like. An httpx client sees
-    :class:`httpx.RemoteProtocolError` when it reads the body (``client.get`` raises it).
+    `httpx.RemoteProtocolError` when it reads the body (``client.get`` raises it).
     """
 
     name: ClassVar[str] = "drop-connection"
@@ -171,7 +171,7 @@ def _check_fraction(
 class TruncatedBody:
     """Declare the full Content-Length, send ``fraction`` of the body, close the connection.
 
-    An httpx client sees :class:`httpx.RemoteProtocolError` ("peer closed connection
+    An httpx client sees `httpx.RemoteProtocolError` ("peer closed connection
     without sending complete message body") while reading the body.
     """
 
@@ -209,14 +209,14 @@ class LostResponse:
     A client that writes (starts an execution, creates a job) and sees the call fail
     cannot tell whether the write happened; this fault makes it happen, so that a client's
     reconciliation ("did my start arrive?") can be tested. With ``status=None`` the
-    connection breaks after the response head, like :class:`DropConnection`
-    (:class:`httpx.RemoteProtocolError` on reading the body). With a 5xx ``status`` the
+    connection breaks after the response head, like `DropConnection`
+    (`httpx.RemoteProtocolError` on reading the body). With a 5xx ``status`` the
     gateway answers that error instead (503/504 with its JSON body, other 5xx as an
     HTML page), e.g. 504 Endpoint Timeout for a service that was merely slow.
 
-    The other faults on a write: :class:`Throttle`, :class:`ServerFailure` and
-    :class:`DropConnection` stop the request before the service sees it (nothing is
-    written); :class:`Latency`, :class:`TruncatedBody` and :class:`MalformedBody` let
+    The other faults on a write: `Throttle`, `ServerFailure` and
+    `DropConnection` stop the request before the service sees it (nothing is
+    written); `Latency`, `TruncatedBody` and `MalformedBody` let
     it through (the write happens).
     """
 

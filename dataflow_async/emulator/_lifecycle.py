@@ -84,7 +84,7 @@ class RandomPlan:
 
 @attrs.define
 class Execution:
-    """One job execution as stored; :meth:`render` gives what the API returns at a time."""
+    """One job execution as stored; `render` gives what the API returns at a time."""
 
     execution_id: str
     job_id: str
