@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import importlib
 import inspect
+import itertools
 import os
 import re
 import subprocess
@@ -79,9 +80,7 @@ class Page(HTMLParser):
             self._heading = heading
         if tag in ("pre", "code"):
             self._code_depth += 1
-        if self._capture is None and (
-            "doc-signature" in classes or "doc-class-bases" in classes
-        ):
+        if self._capture is None and ("doc-signature" in classes or "doc-class-bases" in classes):
             self._capture = []
             self._capture_tag, self._capture_depth = tag, 0
             self._capture_kind = "signature" if "doc-signature" in classes else "bases"
@@ -249,7 +248,7 @@ def test_headings_nest(reference: Page) -> None:
     assert headings[0].level == 1
     jumps = [
         (before.id, before.level, after.id, after.level)
-        for before, after in zip(headings, headings[1:], strict=False)
+        for before, after in itertools.pairwise(headings)
         if after.level > before.level + 1
     ]
     assert jumps == []
