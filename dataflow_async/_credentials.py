@@ -127,6 +127,12 @@ class Credentials:
         Raises:
             MissingCredentialsError: neither key is set, only one is, or a value is not a
                 usable key (the message names the variable, never the value).
+
+        Args:
+            environ: The variables to read; `None`: `os.environ`.
+
+        Returns:
+            The `Credentials`, with `source` naming the variables.
         """
         found = _from_env(os.environ if environ is None else environ)
         if found is None:
@@ -158,6 +164,14 @@ class Credentials:
             MissingCredentialsError: the file is missing, unreadable, not UTF-8, not a
                 configure file, or lacks the profile or one of its keys. The message never
                 quotes the file.
+
+        Args:
+            path: The file; `None`: `~/.ncloud/configure`.
+            profile: The section to read; `None`: `$NCLOUD_PROFILE`, else `DEFAULT`.
+            environ: The variables to read `NCLOUD_PROFILE` from; `None`: `os.environ`.
+
+        Returns:
+            The `Credentials`, with `api_url` when the file sets `ncloud_api_url`.
         """
         if profile is not None:
             check_profile_name(profile)
@@ -183,6 +197,14 @@ class Credentials:
             ValueError: ``profile`` is not a usable profile name (see `from_config_file`).
             MissingCredentialsError: no place has a pair; the message names every place
                 looked at, and the variables or the file to set.
+
+        Args:
+            profile: The profile to use; given, the environment's keys are skipped.
+            config_path: The configure file; `None`: `~/.ncloud/configure`.
+            environ: The variables to read; `None`: `os.environ`.
+
+        Returns:
+            The first `Credentials` found.
         """
         if profile is not None:
             check_profile_name(profile)

@@ -117,7 +117,14 @@ class RetryPolicy:
     )
 
     def backoff(self, retry_number: int) -> float:
-        """The jittered delay before retry ``retry_number`` (0 for the first retry)."""
+        """The jittered delay before retry ``retry_number`` (0 for the first retry).
+
+        Args:
+            retry_number: 0 for the first retry, 1 for the second, ...
+
+        Returns:
+            Seconds to wait, drawn with `random`.
+        """
         # 2.0**1024 overflows a float; the doubling has passed any max_backoff long before.
         ceiling = min(self.initial_backoff * 2.0 ** min(retry_number, 64), self.max_backoff)
         return self.random() * ceiling

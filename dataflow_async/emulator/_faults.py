@@ -310,6 +310,14 @@ class FaultPlan:
         ``FaultPlan.script(Throttle(), None, DropConnection())``: the first request is
         throttled, the second served, the third dropped, all later ones served.
         ``methods`` and ``path`` restrict the plan (see the class).
+
+        Args:
+            *faults: A `Fault` for each request in turn, or `None` to serve that one normally.
+            methods: Only requests with these methods are subject to the plan.
+            path: Only requests whose path matches this regular expression are.
+
+        Returns:
+            The `FaultPlan`.
         """
         return cls(faults, methods=methods, path=path)
 
@@ -327,6 +335,16 @@ class FaultPlan:
 
         The fault is chosen uniformly from ``faults`` (repeat one to weight it).
         ``methods`` and ``path`` restrict the plan (see the class).
+
+        Args:
+            seed: The seed of the plan's random draws.
+            rate: The probability that a request gets a fault, from 0 to 1.
+            faults: The faults to choose from.
+            methods: Only requests with these methods are subject to the plan.
+            path: Only requests whose path matches this regular expression are.
+
+        Returns:
+            The `FaultPlan`.
         """
         return cls(seed=seed, rate=rate, faults=faults, methods=methods, path=path)
 
@@ -336,7 +354,12 @@ class FaultPlan:
         return len(self._script)
 
     def applies_to(self, method: str, path: str) -> bool:
-        """Whether requests with this method and path are subject to the plan."""
+        """Whether requests with this method and path are subject to the plan.
+
+        Args:
+            method: The request's method.
+            path: The request's path.
+        """
         if self._methods is not None and method.upper() not in self._methods:
             return False
         return self._path is None or self._path.search(path) is not None
@@ -346,6 +369,13 @@ class FaultPlan:
 
         With ``method`` and ``path``, a request outside the plan's filters gets ``None``
         without using up a step of the script or a random draw.
+
+        Args:
+            method: The request's method, to apply the plan's filters.
+            path: The request's path, to apply the plan's filters.
+
+        Returns:
+            The `Fault` to inject, or `None`.
         """
         if method is not None and path is not None and not self.applies_to(method, path):
             return None
