@@ -275,6 +275,16 @@ def serve_forever(
     (``port=0`` picks a free port). On SIGINT or SIGTERM, requests in flight get one
     second to finish, and the function returns normally (no ``KeyboardInterrupt``).
     Signals are only caught when called from the main thread.
+
+    Args:
+        app: The emulator to serve.
+        host: The address to bind.
+        port: The port to bind; `0` picks a free one.
+        ready: Called once with the base URL when the server accepts connections.
+
+    Raises:
+        OSError: The address cannot be bound.
+        ImportError: uvicorn is not installed (`pip install 'dataflow-async[emulator]'`).
     """
     sock = _bind(host, port)  # closes its socket itself if binding fails
     try:
