@@ -97,6 +97,12 @@ class Credentials:
             a control character (C0, DEL or C1, such as NUL, a tab, a vertical tab, a form
             feed, CR or LF). The message shows the access key masked and nothing of the
             secret.
+
+    Attributes:
+        access_key: The access key (shown masked, see `masked_access_key`).
+        secret_key: The secret key (never shown).
+        api_url: The `ncloud_api_url` of a configure file, if any.
+        source: Where the pair was found.
     """
 
     access_key: str = attrs.field(validator=_check_key)

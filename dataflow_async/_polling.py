@@ -57,7 +57,18 @@ class PollPolicy:
     and the last error is raised.
 
     ``sleep``, ``clock`` (monotonic seconds) and ``random`` are injectable so that tests
-    run in virtual time and can assert the exact sequence of waits.
+    run in virtual time and can assert the exact sequence of waits;
+    `dataflow_async.testing.instant_polls()` gives a policy that does not wait.
+
+    Attributes:
+        initial: Seconds before the first poll, and after a change of status. Default 1.
+        maximum: The longest wait between polls, in seconds. Default 30.
+        multiplier: How much each wait grows while the status stays the same. Default 1.5.
+        jitter: The spread of each wait, a fraction in [0, 1). Default 0.1.
+        max_failed_polls: Failed polls in a row that end the wait. Default 5.
+        sleep: Waits between polls: `asyncio.sleep` unless `instant_waits()` is in force.
+        clock: Monotonic seconds, for the wait's timeout. Default `time.monotonic`.
+        random: Numbers in [0, 1) for the jitter. Default `random.random`.
     """
 
     initial: float = attrs.field(default=1.0, validator=_positive)

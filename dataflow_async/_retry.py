@@ -89,13 +89,27 @@ class RetryPolicy:
     many concurrent walks cannot multiply an outage; ``None`` turns it off.
 
     ``sleep``, ``random`` and ``clock`` (monotonic seconds) are injectable so that
-    tests can assert the exact sleep sequence without sleeping.
+    tests can assert the exact sleep sequence without sleeping;
+    `dataflow_async.testing.instant_retries()` gives a policy that does not wait.
 
     Every field is checked when the policy is made (and by ``attrs.evolve``): durations
     are finite numbers >= 0 (``deadline`` > 0 or ``None``), ``max_retries`` an int >= 0,
     ``budget_tokens`` a finite number >= 1 or ``None``, ``retry_statuses`` a collection
     (not a string) of int status codes from 100 to 599, and the three hooks callables.
     A bool is not a number here. Anything else raises ``ValueError`` naming the field.
+
+    Attributes:
+        max_retries: Retries after the first attempt (`0`: none). Default 2.
+        initial_backoff: Seconds of the first backoff's ceiling. Default 0.5.
+        max_backoff: The largest backoff ceiling, in seconds. Default 8.
+        max_retry_after: The longest `Retry-After` waited for, in seconds. Default 60.
+        retry_statuses: The statuses retried. Default 429, 500, 502, 503, 504.
+        deadline: Seconds one call may take across its attempts; `None`: no bound.
+        budget_tokens: The size of the client-wide retry budget; `None`: no budget. Default 10.
+        budget_refill: Tokens a success puts back. Default 0.1.
+        sleep: Waits between attempts: `asyncio.sleep` unless `instant_waits()` is in force.
+        random: Numbers in [0, 1) for the jitter. Default `random.random`.
+        clock: Monotonic seconds, for the deadline. Default `time.monotonic`.
     """
 
     max_retries: int = attrs.field(default=2, validator=_retries)
