@@ -89,6 +89,15 @@ class RequestRecord:
     ``timestamp`` and ``access_key`` are the signature headers as sent (``None`` when
     missing); ``received_at`` is the emulator's (skewed) clock when the request arrived,
     in epoch seconds.
+
+    Attributes:
+        method: The request's method.
+        target: The request target as received.
+        status: The status answered; `None` for a cancelled `Latency` wait.
+        fault: The name of the injected fault, or `None`.
+        timestamp: The `x-ncp-apigw-timestamp` header, or `None`.
+        access_key: The `x-ncp-iam-access-key` header, or `None`.
+        received_at: The emulator's clock when the request arrived, in epoch seconds.
     """
 
     method: str

@@ -70,6 +70,11 @@ class Throttle:
     a naive one is taken as UTC) or a str sent verbatim (to test parsing of odd values).
     ``retry_after_ms`` adds a ``retry-after-ms`` header (milliseconds, written the same
     way as a number of seconds).
+
+    Attributes:
+        error_code: `"400"`, `"410"` or `"420"` (the default).
+        retry_after: The `Retry-After` header to send; `None`: none.
+        retry_after_ms: The `retry-after-ms` header to send; `None`: none.
     """
 
     name: ClassVar[str] = "throttle"
@@ -117,6 +122,10 @@ class ServerFailure:
     follows the status). With ``error_code=None`` (the default for 502 and any other 5xx)
     the body is a plain HTML error page, as a load balancer sends: clients must not assume
     an error body is JSON.
+
+    Attributes:
+        status: The 5xx status (503 by default).
+        error_code: The gateway's error code; `None`: an HTML error page.
     """
 
     name: ClassVar[str] = "server-failure"
@@ -140,6 +149,9 @@ class Latency:
     Use it to exercise client timeouts and concurrency limits. Over a socket the server
     sleeps in its own loop; in process (``EmulatorApp.transport()``) the sleep runs on the
     caller's event loop, and the transport enforces the request's read timeout.
+
+    Attributes:
+        seconds: How long to wait, >= 0.
     """
 
     name: ClassVar[str] = "latency"
@@ -173,6 +185,9 @@ class TruncatedBody:
 
     An httpx client sees `httpx.RemoteProtocolError` ("peer closed connection
     without sending complete message body") while reading the body.
+
+    Attributes:
+        fraction: The part of the body sent, in [0, 1).
     """
 
     name: ClassVar[str] = "truncated-body"
@@ -187,6 +202,10 @@ class MalformedBody:
     ``body`` is sent as is; by default it is the first half of the real JSON body (a
     prefix of a JSON object never parses). ``content_type`` is still JSON by default,
     because that is the lie a broken upstream tells.
+
+    Attributes:
+        body: The bytes to send; `None`: the first half of the real body.
+        content_type: The `Content-Type` header.
     """
 
     name: ClassVar[str] = "malformed-body"
@@ -218,6 +237,9 @@ class LostResponse:
     `DropConnection` stop the request before the service sees it (nothing is
     written); `Latency`, `TruncatedBody` and `MalformedBody` let
     it through (the write happens).
+
+    Attributes:
+        status: A 5xx status to answer instead; `None`: break the connection.
     """
 
     name: ClassVar[str] = "lost-response"
@@ -263,6 +285,18 @@ class FaultPlan:
     generator seeded with ``seed``. The same sequence of requests therefore meets the same
     faults. ``injected`` counts the faults handed out, by fault name (``"throttle"``,
     ``"latency"``, ...). Thread-safe: the served app and the test may share it.
+
+    Args:
+        script: Faults for the next requests in order; `None` in it serves that one normally.
+        seed: The seed of the random draws.
+        rate: The probability, from 0 to 1, that a request after the script gets a fault.
+        faults: The faults to draw from when `rate` is above 0.
+        methods: Only requests with these methods are subject to the plan.
+        path: Only requests whose path matches this regular expression are.
+
+    Raises:
+        TypeError: A step or a fault is not a fault, or `methods` is a string.
+        ValueError: `rate` is outside [0, 1], or above 0 with no faults.
     """
 
     def __init__(

@@ -81,6 +81,13 @@ class RunningEmulator:
     `EmulatorApp` (inspect ``app.requests``, change ``app.jobs`` or
     ``app.faults`` while it runs), ``credentials`` the app's first key pair (the default
     pair unless the app was given others).
+
+    Attributes:
+        url: The base URL, `http://HOST:PORT`.
+        app: The served `EmulatorApp`.
+        credentials: The app's first key pair, as `Credentials`.
+        host: The address bound.
+        port: The port bound.
     """
 
     url: str
