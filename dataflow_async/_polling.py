@@ -92,13 +92,28 @@ class PollPolicy:
 
     def next_base(self, previous: float | None, changed: bool) -> float:
         """The un-jittered wait after ``previous`` (``None``: the first), reset when the
-        status ``changed``."""
+        status ``changed``.
+
+        Args:
+            previous: The wait before, in seconds; `None` for the first.
+            changed: Whether the status changed at the last poll.
+
+        Returns:
+            Seconds, before `spread`.
+        """
         if previous is None or changed:
             return self.initial
         return min(previous * self.multiplier, self.maximum)
 
     def spread(self, base: float) -> float:
-        """``base`` with the jitter applied."""
+        """``base`` with the jitter applied.
+
+        Args:
+            base: A wait from `next_base`, in seconds.
+
+        Returns:
+            Seconds, between `base * (1 - jitter)` and `base * (1 + jitter)`.
+        """
         if not self.jitter:
             return base
         return base * (1.0 + self.jitter * (2.0 * self.random() - 1.0))
