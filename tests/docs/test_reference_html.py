@@ -261,3 +261,10 @@ def test_headings_nest(reference: Page) -> None:
         if heading.level > 3:
             parent = heading.id.rpartition(".")[0]
             assert any(h.id == parent and h.level == heading.level - 1 for h in objects), heading
+
+
+def test_no_maintainer_notes_or_missing_commands(reference: Page) -> None:
+    text = " ".join(html.unescape("".join(reference.prose)).split())
+    assert "Why:" not in text
+    # The command line serves the emulator with `dataflow-async emulator`; there is no `serve`.
+    assert not re.search(r"dataflow[-_]async(?:\.emulator)? serve\b|emulator serve\b", text)
