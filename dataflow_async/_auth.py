@@ -27,6 +27,16 @@ def sign_v2(secret_key: str, method: str, uri: bytes | str, timestamp: str, acce
     ``uri`` is the path from the host root plus ``?query`` when there is one, exactly
     as it goes on the wire (already percent-encoded). ``method`` is upper-cased here,
     since the gateway only accepts the upper-case form.
+
+    Args:
+        secret_key: The secret key.
+        method: The HTTP method.
+        uri: The path and query, as sent.
+        timestamp: Epoch milliseconds, as sent in `x-ncp-apigw-timestamp`.
+        access_key: The access key.
+
+    Returns:
+        The value of the `x-ncp-apigw-signature-v2` header.
     """
     if isinstance(uri, bytes):
         uri = uri.decode("ascii")
@@ -45,6 +55,14 @@ class NcpSignatureAuth(httpx.Auth):
     returns seconds since the epoch (``time.time`` by default); ``clock_offset``
     (seconds) is added to it, to correct a local clock that is known to be off from
     the gateway's.
+
+    Args:
+        credentials: The key pair to sign with.
+        clock: Seconds since the epoch.
+        clock_offset: Seconds added to `clock`.
+
+    Raises:
+        TypeError: `credentials` is not a `Credentials`.
     """
 
     requires_request_body = False
@@ -79,6 +97,9 @@ class NcpSignatureAuth(httpx.Auth):
 
         An empty query (a URL ending in ``?``) is dropped from the request first, so
         that what is signed and what is sent agree on having no ``?``.
+
+        Args:
+            request: The request to sign.
         """
         target = request.url.raw_path
         if target.endswith(b"?"):

@@ -34,28 +34,38 @@ _STATUSES: dict[str, JobStatus] = {s.value: s for s in JobStatus}
 class DataFlowClient(AsyncClosing):
     """An asyncio client for NAVER Cloud Data Flow.
 
-    ``credentials`` default to the chain NAVER Cloud's tools use (environment, then
-    ``~/.ncloud/configure`` with the profile ``profile`` or ``$NCLOUD_PROFILE``).
-    Given ``http_client``, the client sends through it and never closes it; if that
-    client already has an ``auth`` and neither credentials nor a profile are passed, its
-    auth is used.
-    Otherwise the client owns one ``httpx.AsyncClient`` and closes it in ``aclose()``.
-
-    The endpoint is ``base_url``, else the ``http_client``'s own ``base_url``, else
-    ``$DATAFLOW_ASYNC_ENDPOINT``, else :data:`DEFAULT_BASE_URL`.
-
-    ``max_retries`` is a shorthand for ``retry=RetryPolicy(max_retries=...)``; pass one
-    or the other.
-
-    ``max_response_bytes`` caps each response body, counted after decompression
-    (8 MiB by default; the largest 1000-job page is about 1.1 MB): a longer body raises
-    `ResponseTooLargeError`. From its first byte written, an attempt lasts at most twice
-    the longest of the connect, read and write timeouts, however slowly the server
-    trickles its answer.
+    Use it as an async context manager, or call `aclose()` when done. Its resources are
+    properties: `jobs`, `executions`, `workflows`, `triggers`, `stats`.
 
     A client belongs to the event loop that first uses it: from another loop it
     raises `EventLoopMismatchError`; after `aclose()`, `ClientClosedError`. Redirects
     are never followed (a 3xx is an `UnexpectedResponseError` naming its Location).
+    From its first byte written, an attempt lasts at most twice the longest of the
+    connect, read and write timeouts, however slowly the server trickles its answer.
+
+    Args:
+        credentials: The key pair. By default, the chain NAVER Cloud's tools use
+            (environment, then `~/.ncloud/configure` with the profile `profile` or
+            `$NCLOUD_PROFILE`); with an `http_client` that already has an `auth` and
+            neither credentials nor a profile, that auth is used.
+        base_url: The endpoint. By default the `http_client`'s own `base_url`, else
+            `$DATAFLOW_ASYNC_ENDPOINT`, else `DEFAULT_BASE_URL`.
+        timeout: Seconds, or an `httpx.Timeout`, for each request (by default 30 s per
+            read, write and pool wait, 10 s to connect).
+        max_retries: A shorthand for `retry=RetryPolicy(max_retries=...)`; pass one or
+            the other.
+        retry: The `RetryPolicy` (by default `RetryPolicy()`).
+        http_client: An `httpx.AsyncClient` to send through; the client never closes it.
+            Without it, the client owns one and closes it in `aclose()`.
+        profile: The profile of the configure file to read the credentials from.
+        max_response_bytes: The cap on each response body, counted after decompression
+            (8 MiB by default; the largest 1000-job page is about 1.1 MB).
+
+    Raises:
+        TypeError: An argument has the wrong type.
+        ValueError: An argument is invalid (a `base_url` that is not an absolute http(s)
+            URL; both `max_retries` and `retry`; both `credentials` and `profile`).
+        MissingCredentialsError: No credentials were given and none could be found.
     """
 
     def __init__(
@@ -189,6 +199,18 @@ class DataFlowClient(AsyncClosing):
         """Fetch one page of jobs (``page`` is 0-based).
 
         Raises ``ValueError`` for a bad argument before anything is sent.
+
+        Args:
+            name: Only jobs whose name contains this (case-sensitive).
+            status: Only jobs in this status: a `JobStatus`, or its name in any case.
+            page: The page to fetch, 0-based.
+            limit: The page size, at least 1.
+
+        Returns:
+            The `JobPage`: its `jobs`, `count`, `page` and `limit`.
+
+        Raises:
+            ValueError: An argument is invalid (`TypeError` for a wrong type); nothing is sent.
         """
         return await self.jobs.list(name=name, status=status, page=page, limit=limit)
 
@@ -207,6 +229,19 @@ class DataFlowClient(AsyncClosing):
         one request after another); until a full first page shows there are more, the
         first page counts as one of them. ``start_page`` starts the walk there.
         Arguments are checked now, before the first request.
+
+        Args:
+            name: Only jobs whose name contains this (case-sensitive).
+            status: Only jobs in this status: a `JobStatus`, or its name in any case.
+            page_size: Jobs per request, at least 1.
+            start_page: The page to start from, 0-based.
+            prefetch: Pages requested ahead of the one being consumed.
+
+        Returns:
+            An `AsyncPager` of `JobPage`s.
+
+        Raises:
+            ValueError: An argument is invalid (`TypeError` for a wrong type); nothing is sent.
         """
         return self.jobs.iter_pages(
             name=name, status=status, page_size=page_size, start_page=start_page, prefetch=prefetch
@@ -229,8 +264,23 @@ class DataFlowClient(AsyncClosing):
         not yielded again: jobs created during a walk shift later pages, and a job
         would otherwise come twice. What was dropped is counted in ``.stats``.
         ``prefetch`` and ``start_page`` (to resume a walk that failed part-way) are as
-        for :meth:`iter_job_pages`; jobs still come in order, once. Arguments are checked
+        for `iter_job_pages`; jobs still come in order, once. Arguments are checked
         now, before the first request.
+
+        Args:
+            name: Only jobs whose name contains this (case-sensitive).
+            status: Only jobs in this status: a `JobStatus`, or its name in any case.
+            page_size: Jobs per request, at least 1.
+            max_items: Stop after this many jobs; `None`: all of them.
+            dedupe: Drop a job already yielded from the previous two pages.
+            prefetch: Pages requested ahead of the one being consumed.
+            start_page: The page to start from, 0-based.
+
+        Returns:
+            An `AsyncPager` of `Job`s; its `stats` count pages, jobs and duplicates dropped.
+
+        Raises:
+            ValueError: An argument is invalid (`TypeError` for a wrong type); nothing is sent.
         """
         return self.jobs.iter(
             name=name,

@@ -97,6 +97,12 @@ class Credentials:
             a control character (C0, DEL or C1, such as NUL, a tab, a vertical tab, a form
             feed, CR or LF). The message shows the access key masked and nothing of the
             secret.
+
+    Attributes:
+        access_key: The access key (shown masked, see `masked_access_key`).
+        secret_key: The secret key (never shown).
+        api_url: The `ncloud_api_url` of a configure file, if any.
+        source: Where the pair was found.
     """
 
     access_key: str = attrs.field(validator=_check_key)
@@ -127,6 +133,12 @@ class Credentials:
         Raises:
             MissingCredentialsError: neither key is set, only one is, or a value is not a
                 usable key (the message names the variable, never the value).
+
+        Args:
+            environ: The variables to read; `None`: `os.environ`.
+
+        Returns:
+            The `Credentials`, with `source` naming the variables.
         """
         found = _from_env(os.environ if environ is None else environ)
         if found is None:
@@ -158,6 +170,14 @@ class Credentials:
             MissingCredentialsError: the file is missing, unreadable, not UTF-8, not a
                 configure file, or lacks the profile or one of its keys. The message never
                 quotes the file.
+
+        Args:
+            path: The file; `None`: `~/.ncloud/configure`.
+            profile: The section to read; `None`: `$NCLOUD_PROFILE`, else `DEFAULT`.
+            environ: The variables to read `NCLOUD_PROFILE` from; `None`: `os.environ`.
+
+        Returns:
+            The `Credentials`, with `api_url` when the file sets `ncloud_api_url`.
         """
         if profile is not None:
             check_profile_name(profile)
@@ -183,6 +203,14 @@ class Credentials:
             ValueError: ``profile`` is not a usable profile name (see `from_config_file`).
             MissingCredentialsError: no place has a pair; the message names every place
                 looked at, and the variables or the file to set.
+
+        Args:
+            profile: The profile to use; given, the environment's keys are skipped.
+            config_path: The configure file; `None`: `~/.ncloud/configure`.
+            environ: The variables to read; `None`: `os.environ`.
+
+        Returns:
+            The first `Credentials` found.
         """
         if profile is not None:
             check_profile_name(profile)

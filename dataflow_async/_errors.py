@@ -1,4 +1,4 @@
-"""The exceptions the library raises, one tree rooted at :class:`DataFlowError`."""
+"""The exceptions the library raises, one tree rooted at `DataFlowError`."""
 
 from __future__ import annotations
 
@@ -73,7 +73,7 @@ class APIStatusError(DataFlowError):
     ``error_code`` is the gateway's ``errorCode`` (a string such as ``"200"``) or the
     service's ``errorType`` (such as ``"NOT_FOUND"``); ``message`` and ``details`` are
     the server's words; ``body`` is the decoded JSON body (``None`` if it was not JSON)
-    and ``response`` the raw :class:`httpx.Response`. ``retry_after`` is the wait in
+    and ``response`` the raw `httpx.Response`. ``retry_after`` is the wait in
     seconds the server asked for (``Retry-After`` or ``retry-after-ms``), when it did.
     """
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import math
 import random as _random
 import time
@@ -10,6 +9,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import attrs
+
+from ._waits import default_sleep
 
 __all__ = ["PollPolicy"]
 
@@ -56,7 +57,18 @@ class PollPolicy:
     and the last error is raised.
 
     ``sleep``, ``clock`` (monotonic seconds) and ``random`` are injectable so that tests
-    run in virtual time and can assert the exact sequence of waits.
+    run in virtual time and can assert the exact sequence of waits;
+    `dataflow_async.testing.instant_polls()` gives a policy that does not wait.
+
+    Attributes:
+        initial: Seconds before the first poll, and after a change of status. Default 1.
+        maximum: The longest wait between polls, in seconds. Default 30.
+        multiplier: How much each wait grows while the status stays the same. Default 1.5.
+        jitter: The spread of each wait, a fraction in [0, 1). Default 0.1.
+        max_failed_polls: Failed polls in a row that end the wait. Default 5.
+        sleep: Waits between polls: `asyncio.sleep` unless `instant_waits()` is in force.
+        clock: Monotonic seconds, for the wait's timeout. Default `time.monotonic`.
+        random: Numbers in [0, 1) for the jitter. Default `random.random`.
     """
 
     initial: float = attrs.field(default=1.0, validator=_positive)
@@ -65,7 +77,7 @@ class PollPolicy:
     jitter: float = attrs.field(default=0.1, validator=_fraction)
     max_failed_polls: int = attrs.field(default=5, validator=_count)
     sleep: Callable[[float], Awaitable[None]] = attrs.field(
-        default=asyncio.sleep, eq=False, repr=False, validator=_callable
+        default=default_sleep, eq=False, repr=False, validator=_callable
     )
     clock: Callable[[], float] = attrs.field(
         default=time.monotonic, eq=False, repr=False, validator=_callable
@@ -80,13 +92,28 @@ class PollPolicy:
 
     def next_base(self, previous: float | None, changed: bool) -> float:
         """The un-jittered wait after ``previous`` (``None``: the first), reset when the
-        status ``changed``."""
+        status ``changed``.
+
+        Args:
+            previous: The wait before, in seconds; `None` for the first.
+            changed: Whether the status changed at the last poll.
+
+        Returns:
+            Seconds, before `spread`.
+        """
         if previous is None or changed:
             return self.initial
         return min(previous * self.multiplier, self.maximum)
 
     def spread(self, base: float) -> float:
-        """``base`` with the jitter applied."""
+        """``base`` with the jitter applied.
+
+        Args:
+            base: A wait from `next_base`, in seconds.
+
+        Returns:
+            Seconds, between `base * (1 - jitter)` and `base * (1 + jitter)`.
+        """
         if not self.jitter:
             return base
         return base * (1.0 + self.jitter * (2.0 * self.random() - 1.0))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime
 import math
 import random as _random
@@ -14,6 +13,8 @@ from typing import Any
 
 import attrs
 import httpx
+
+from ._waits import default_sleep
 
 __all__ = ["RetryBudget", "RetryPolicy", "parse_http_date", "parse_retry_after"]
 
@@ -88,13 +89,27 @@ class RetryPolicy:
     many concurrent walks cannot multiply an outage; ``None`` turns it off.
 
     ``sleep``, ``random`` and ``clock`` (monotonic seconds) are injectable so that
-    tests can assert the exact sleep sequence without sleeping.
+    tests can assert the exact sleep sequence without sleeping;
+    `dataflow_async.testing.instant_retries()` gives a policy that does not wait.
 
     Every field is checked when the policy is made (and by ``attrs.evolve``): durations
     are finite numbers >= 0 (``deadline`` > 0 or ``None``), ``max_retries`` an int >= 0,
     ``budget_tokens`` a finite number >= 1 or ``None``, ``retry_statuses`` a collection
     (not a string) of int status codes from 100 to 599, and the three hooks callables.
     A bool is not a number here. Anything else raises ``ValueError`` naming the field.
+
+    Attributes:
+        max_retries: Retries after the first attempt (`0`: none). Default 2.
+        initial_backoff: Seconds of the first backoff's ceiling. Default 0.5.
+        max_backoff: The largest backoff ceiling, in seconds. Default 8.
+        max_retry_after: The longest `Retry-After` waited for, in seconds. Default 60.
+        retry_statuses: The statuses retried. Default 429, 500, 502, 503, 504.
+        deadline: Seconds one call may take across its attempts; `None`: no bound.
+        budget_tokens: The size of the client-wide retry budget; `None`: no budget. Default 10.
+        budget_refill: Tokens a success puts back. Default 0.1.
+        sleep: Waits between attempts: `asyncio.sleep` unless `instant_waits()` is in force.
+        random: Numbers in [0, 1) for the jitter. Default `random.random`.
+        clock: Monotonic seconds, for the deadline. Default `time.monotonic`.
     """
 
     max_retries: int = attrs.field(default=2, validator=_retries)
@@ -106,7 +121,7 @@ class RetryPolicy:
     budget_tokens: float | None = attrs.field(default=10.0, validator=_budget)
     budget_refill: float = attrs.field(default=0.1, validator=_seconds)
     sleep: Callable[[float], Awaitable[None]] = attrs.field(
-        default=asyncio.sleep, validator=_callable, eq=False, repr=False
+        default=default_sleep, validator=_callable, eq=False, repr=False
     )
     random: Callable[[], float] = attrs.field(
         default=_random.random, validator=_callable, eq=False, repr=False
@@ -116,7 +131,14 @@ class RetryPolicy:
     )
 
     def backoff(self, retry_number: int) -> float:
-        """The jittered delay before retry ``retry_number`` (0 for the first retry)."""
+        """The jittered delay before retry ``retry_number`` (0 for the first retry).
+
+        Args:
+            retry_number: 0 for the first retry, 1 for the second, ...
+
+        Returns:
+            Seconds to wait, drawn with `random`.
+        """
         # 2.0**1024 overflows a float; the doubling has passed any max_backoff long before.
         ceiling = min(self.initial_backoff * 2.0 ** min(retry_number, 64), self.max_backoff)
         return self.random() * ceiling

@@ -5,13 +5,17 @@ like the service, keeps jobs, executions, workflows and triggers in one store, m
 executions through READY -> RUNNING -> COMPLETED/FAILED on a clock the caller controls,
 and injects faults on demand (throttling, 5xx, latency, dropped connections, truncated
 or malformed bodies, responses lost after a write). Use it in process through
-:meth:`EmulatorApp.transport`, or on a loopback socket with :func:`run_emulator`
-(needs uvicorn, imported only then)::
+`EmulatorApp.transport`, or on a loopback socket with `run_emulator`
+(needs uvicorn, imported only then):
 
-    with run_emulator(jobs=2000) as emu:
-        auth = NcpSignatureAuth(emu.credentials)
-        async with httpx.AsyncClient(auth=auth, base_url=emu.url) as client:
-            page = (await client.get("/api/v1/jobs", params={"limit": 100})).json()
+```python
+with run_emulator(jobs=2000) as emu:
+    auth = NcpSignatureAuth(emu.credentials)
+    async with httpx.AsyncClient(auth=auth, base_url=emu.url) as client:
+        page = (await client.get("/api/v1/jobs", params={"limit": 100})).json()
+```
+
+From a shell, `dataflow-async emulator` serves one until Ctrl-C.
 """
 
 from ._app import (

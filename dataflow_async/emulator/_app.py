@@ -60,7 +60,7 @@ __all__ = [
 
 #: Access key the emulator accepts when no ``credentials`` are given.
 DEFAULT_ACCESS_KEY = "EMULATORACCESSKEY"
-#: Secret key paired with :data:`DEFAULT_ACCESS_KEY`.
+#: Secret key paired with `DEFAULT_ACCESS_KEY`.
 DEFAULT_SECRET_KEY = "EMULATORSECRETKEY"
 #: The path of getJobs (the first route the emulator served).
 JOBS_PATH = "/api/v1/jobs"
@@ -81,7 +81,7 @@ class RequestRecord:
     ``target`` is the request target exactly as received (path plus ``?query``, still
     percent-encoded). ``status`` is the status the emulator answered with (for a dropped
     or truncated response, the status of the response it started). It is ``None`` for a
-    request whose :class:`Latency` wait was cancelled (by an in-process read timeout, or
+    request whose `Latency` wait was cancelled (by an in-process read timeout, or
     by a server shutting down): the record is made when the wait is cancelled; the
     emulator then starts a 503 response head and leaves it unfinished, only so that the
     connection is closed (the client sees it break, not an error page), and that 503 is
@@ -89,6 +89,15 @@ class RequestRecord:
     ``timestamp`` and ``access_key`` are the signature headers as sent (``None`` when
     missing); ``received_at`` is the emulator's (skewed) clock when the request arrived,
     in epoch seconds.
+
+    Attributes:
+        method: The request's method.
+        target: The request target as received.
+        status: The status answered; `None` for a cancelled `Latency` wait.
+        fault: The name of the injected fault, or `None`.
+        timestamp: The `x-ncp-apigw-timestamp` header, or `None`.
+        access_key: The `x-ncp-iam-access-key` header, or `None`.
+        received_at: The emulator's clock when the request arrived, in epoch seconds.
     """
 
     method: str

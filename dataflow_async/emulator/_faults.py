@@ -1,7 +1,7 @@
 """Faults the emulator can inject, and the plan that decides which request gets which.
 
 A fault is plain frozen data; the app (``_app.py``) turns it into bytes on the wire. A
-:class:`FaultPlan` is consulted once per request that passed authentication (faults never
+`FaultPlan` is consulted once per request that passed authentication (faults never
 mask an authentication failure, so auth tests stay exact) and answers with a fault or
 ``None`` (serve normally). Plans are deterministic: a script plays back in order, and the
 random mix draws from its own seeded generator, so the same sequence of requests always
@@ -66,10 +66,15 @@ class Throttle:
     (Rate Limited). ``retry_after`` adds a ``Retry-After`` header: a number of seconds
     (an int, or a float with no fractional part, is sent as an integer: ``2`` and ``2.0``
     both as ``2``; any other float as ``str()`` writes it, e.g. ``1.5``, which is not
-    standard but is seen in the wild), a :class:`datetime.datetime` (sent as an HTTP-date;
+    standard but is seen in the wild), a `datetime.datetime` (sent as an HTTP-date;
     a naive one is taken as UTC) or a str sent verbatim (to test parsing of odd values).
     ``retry_after_ms`` adds a ``retry-after-ms`` header (milliseconds, written the same
     way as a number of seconds).
+
+    Attributes:
+        error_code: `"400"`, `"410"` or `"420"` (the default).
+        retry_after: The `Retry-After` header to send; `None`: none.
+        retry_after_ms: The `retry-after-ms` header to send; `None`: none.
     """
 
     name: ClassVar[str] = "throttle"
@@ -117,6 +122,10 @@ class ServerFailure:
     follows the status). With ``error_code=None`` (the default for 502 and any other 5xx)
     the body is a plain HTML error page, as a load balancer sends: clients must not assume
     an error body is JSON.
+
+    Attributes:
+        status: The 5xx status (503 by default).
+        error_code: The gateway's error code; `None`: an HTML error page.
     """
 
     name: ClassVar[str] = "server-failure"
@@ -140,6 +149,9 @@ class Latency:
     Use it to exercise client timeouts and concurrency limits. Over a socket the server
     sleeps in its own loop; in process (``EmulatorApp.transport()``) the sleep runs on the
     caller's event loop, and the transport enforces the request's read timeout.
+
+    Attributes:
+        seconds: How long to wait, >= 0.
     """
 
     name: ClassVar[str] = "latency"
@@ -154,7 +166,7 @@ class DropConnection:
     Over a socket the status line and headers (with the Content-Length of the real body)
     are sent, then the connection is closed with no body: the best a uvicorn-served ASGI
     app can do, and what a proxy dying mid-response looks like. An httpx client sees
-    :class:`httpx.RemoteProtocolError` when it reads the body (``client.get`` raises it).
+    `httpx.RemoteProtocolError` when it reads the body (``client.get`` raises it).
     """
 
     name: ClassVar[str] = "drop-connection"
@@ -171,8 +183,11 @@ def _check_fraction(
 class TruncatedBody:
     """Declare the full Content-Length, send ``fraction`` of the body, close the connection.
 
-    An httpx client sees :class:`httpx.RemoteProtocolError` ("peer closed connection
+    An httpx client sees `httpx.RemoteProtocolError` ("peer closed connection
     without sending complete message body") while reading the body.
+
+    Attributes:
+        fraction: The part of the body sent, in [0, 1).
     """
 
     name: ClassVar[str] = "truncated-body"
@@ -187,6 +202,10 @@ class MalformedBody:
     ``body`` is sent as is; by default it is the first half of the real JSON body (a
     prefix of a JSON object never parses). ``content_type`` is still JSON by default,
     because that is the lie a broken upstream tells.
+
+    Attributes:
+        body: The bytes to send; `None`: the first half of the real body.
+        content_type: The `Content-Type` header.
     """
 
     name: ClassVar[str] = "malformed-body"
@@ -209,15 +228,18 @@ class LostResponse:
     A client that writes (starts an execution, creates a job) and sees the call fail
     cannot tell whether the write happened; this fault makes it happen, so that a client's
     reconciliation ("did my start arrive?") can be tested. With ``status=None`` the
-    connection breaks after the response head, like :class:`DropConnection`
-    (:class:`httpx.RemoteProtocolError` on reading the body). With a 5xx ``status`` the
+    connection breaks after the response head, like `DropConnection`
+    (`httpx.RemoteProtocolError` on reading the body). With a 5xx ``status`` the
     gateway answers that error instead (503/504 with its JSON body, other 5xx as an
     HTML page), e.g. 504 Endpoint Timeout for a service that was merely slow.
 
-    The other faults on a write: :class:`Throttle`, :class:`ServerFailure` and
-    :class:`DropConnection` stop the request before the service sees it (nothing is
-    written); :class:`Latency`, :class:`TruncatedBody` and :class:`MalformedBody` let
+    The other faults on a write: `Throttle`, `ServerFailure` and
+    `DropConnection` stop the request before the service sees it (nothing is
+    written); `Latency`, `TruncatedBody` and `MalformedBody` let
     it through (the write happens).
+
+    Attributes:
+        status: A 5xx status to answer instead; `None`: break the connection.
     """
 
     name: ClassVar[str] = "lost-response"
@@ -263,6 +285,18 @@ class FaultPlan:
     generator seeded with ``seed``. The same sequence of requests therefore meets the same
     faults. ``injected`` counts the faults handed out, by fault name (``"throttle"``,
     ``"latency"``, ...). Thread-safe: the served app and the test may share it.
+
+    Args:
+        script: Faults for the next requests in order; `None` in it serves that one normally.
+        seed: The seed of the random draws.
+        rate: The probability, from 0 to 1, that a request after the script gets a fault.
+        faults: The faults to draw from when `rate` is above 0.
+        methods: Only requests with these methods are subject to the plan.
+        path: Only requests whose path matches this regular expression are.
+
+    Raises:
+        TypeError: A step or a fault is not a fault, or `methods` is a string.
+        ValueError: `rate` is outside [0, 1], or above 0 with no faults.
     """
 
     def __init__(
@@ -310,6 +344,14 @@ class FaultPlan:
         ``FaultPlan.script(Throttle(), None, DropConnection())``: the first request is
         throttled, the second served, the third dropped, all later ones served.
         ``methods`` and ``path`` restrict the plan (see the class).
+
+        Args:
+            *faults: A `Fault` for each request in turn, or `None` to serve that one normally.
+            methods: Only requests with these methods are subject to the plan.
+            path: Only requests whose path matches this regular expression are.
+
+        Returns:
+            The `FaultPlan`.
         """
         return cls(faults, methods=methods, path=path)
 
@@ -327,6 +369,16 @@ class FaultPlan:
 
         The fault is chosen uniformly from ``faults`` (repeat one to weight it).
         ``methods`` and ``path`` restrict the plan (see the class).
+
+        Args:
+            seed: The seed of the plan's random draws.
+            rate: The probability that a request gets a fault, from 0 to 1.
+            faults: The faults to choose from.
+            methods: Only requests with these methods are subject to the plan.
+            path: Only requests whose path matches this regular expression are.
+
+        Returns:
+            The `FaultPlan`.
         """
         return cls(seed=seed, rate=rate, faults=faults, methods=methods, path=path)
 
@@ -336,7 +388,12 @@ class FaultPlan:
         return len(self._script)
 
     def applies_to(self, method: str, path: str) -> bool:
-        """Whether requests with this method and path are subject to the plan."""
+        """Whether requests with this method and path are subject to the plan.
+
+        Args:
+            method: The request's method.
+            path: The request's path.
+        """
         if self._methods is not None and method.upper() not in self._methods:
             return False
         return self._path is None or self._path.search(path) is not None
@@ -346,6 +403,13 @@ class FaultPlan:
 
         With ``method`` and ``path``, a request outside the plan's filters gets ``None``
         without using up a step of the script or a random draw.
+
+        Args:
+            method: The request's method, to apply the plan's filters.
+            path: The request's path, to apply the plan's filters.
+
+        Returns:
+            The `Fault` to inject, or `None`.
         """
         if method is not None and path is not None and not self.applies_to(method, path):
             return None

@@ -14,8 +14,8 @@ class JobList(list[dict[str, Any]]):
 
     The app caches the sorted view of big lists, and notices churn between pages through the
     list's count of changes. Every change made through the list (append, remove, ``del``,
-    slice assignment, sort, ...) bumps :attr:`version`. A job dict edited in place is seen
-    at once in lists of up to 2,000 jobs; for bigger ones call :meth:`touch` after such an
+    slice assignment, sort, ...) bumps `version`. A job dict edited in place is seen
+    at once in lists of up to 2,000 jobs; for bigger ones call `touch` after such an
     edit.
     """
 
@@ -107,7 +107,7 @@ def _name_matches(value: object, name: str) -> bool:
 
 
 class SortedView:
-    """The jobs of a :class:`JobList` in served order, filtered, cached for big lists.
+    """The jobs of a `JobList` in served order, filtered, cached for big lists.
 
     Lists up to 2,000 jobs are re-sorted on every request, so that a job dict edited in
     place is always seen; larger ones are cached until the list changes (or ``touch()``).

@@ -84,7 +84,7 @@ class RandomPlan:
 
 @attrs.define
 class Execution:
-    """One job execution as stored; :meth:`render` gives what the API returns at a time."""
+    """One job execution as stored; `render` gives what the API returns at a time."""
 
     execution_id: str
     job_id: str
@@ -235,6 +235,15 @@ class Executions:
         ``ready`` is the seconds spent READY, ``running`` the seconds RUNNING, ``outcome``
         ``"COMPLETED"`` or ``"FAILED"``. A job's ``jobCondition.timeout`` (minutes) still
         applies: an execution running longer ends FAILED at the timeout.
+
+        Args:
+            job_id: The job the plan is for; `None`: every job without a plan of its own.
+            outcome: `"COMPLETED"` or `"FAILED"`.
+            ready: Seconds an execution spends READY.
+            running: Seconds an execution spends RUNNING.
+
+        Raises:
+            ValueError: An outcome or a duration is invalid.
         """
         with self._lock:
             self._store.plans[job_id] = ExecutionPlan(outcome, ready, running)
@@ -249,7 +258,18 @@ class Executions:
         running: tuple[float, float] = (5.0, 120.0),
     ) -> None:
         """A seeded random mix for new executions: FAILED with ``failure_rate``, durations
-        (seconds) drawn uniformly from the ``(low, high)`` ranges."""
+        (seconds) drawn uniformly from the ``(low, high)`` ranges.
+
+        Args:
+            job_id: The job the plan is for; `None`: every job without a plan of its own.
+            seed: The seed of the draws.
+            failure_rate: The probability that an execution ends FAILED, from 0 to 1.
+            ready: The `(low, high)` seconds an execution spends READY.
+            running: The `(low, high)` seconds an execution spends RUNNING.
+
+        Raises:
+            ValueError: A rate or a range is invalid.
+        """
         with self._lock:
             self._store.plans[job_id] = RandomPlan(seed, failure_rate, ready, running)
 
@@ -275,6 +295,20 @@ class Executions:
 
         ``created`` is epoch seconds (default: now). No check is made that the job exists
         or has a free slot: this is seeding, not starting.
+
+        Args:
+            job_id: The job the execution belongs to.
+            job_name: The job's name, as the execution reports it.
+            created: When it was created, in epoch seconds; `None`: now.
+            outcome: `"COMPLETED"` or `"FAILED"`.
+            ready: Seconds it spends READY.
+            running: Seconds it spends RUNNING.
+            canceled_at: When it was cancelled, in epoch seconds; `None`: never.
+            condition: Its `jobCondition`, in the API's shape.
+            parameters: Its parameters.
+
+        Returns:
+            The new execution's id.
         """
         if outcome not in ("COMPLETED", "FAILED"):
             raise ValueError(f"outcome must be 'COMPLETED' or 'FAILED', not {outcome!r}")
@@ -295,13 +329,24 @@ class Executions:
             return execution.execution_id
 
     def get(self, execution_id: str) -> dict[str, Any] | None:
-        """The execution object as the API would return it now, or ``None``."""
+        """The execution object as the API would return it now, or ``None``.
+
+        Args:
+            execution_id: The execution's id.
+        """
         with self._lock:
             run = self._store.find(execution_id)
             return None if run is None else run.render(self._now())
 
     def status(self, execution_id: str) -> str:
-        """The status of an execution now (``KeyError`` for an unknown id)."""
+        """The status of an execution now (``KeyError`` for an unknown id).
+
+        Args:
+            execution_id: The execution's id.
+
+        Raises:
+            KeyError: No execution has this id.
+        """
         with self._lock:
             run = self._store.find(execution_id)
             if run is None:
@@ -309,7 +354,11 @@ class Executions:
             return run.status(self._now())
 
     def list(self, job_id: str | None = None) -> list[dict[str, Any]]:
-        """Execution objects now (of one job, or all), newest first."""
+        """Execution objects now (of one job, or all), newest first.
+
+        Args:
+            job_id: The job whose executions to list; `None`: every job's.
+        """
         with self._lock:
             runs = self._store.every() if job_id is None else self._store.of_job(job_id)
             now = self._now()

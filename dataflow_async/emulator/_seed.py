@@ -160,6 +160,13 @@ def make_jobs(n: int, *, seed: int = 0) -> list[dict[str, Any]]:
     between them show every ``type``, ``status`` and execution state, including never-run
     jobs both without the execution fields and with them set to ``null``, disabled jobs, and
     the newer ``maxConcurrentRuns`` field (about a quarter of all jobs carry it).
+
+    Args:
+        n: How many jobs, >= 0.
+        seed: The seed; the same seed gives the same jobs.
+
+    Returns:
+        A list of job dicts in the API's camelCase shape.
     """
     if not isinstance(n, int) or isinstance(n, bool):
         raise TypeError(f"n must be an int, not {type(n).__name__}")

@@ -45,6 +45,13 @@ def make_triggers(n: int, *, seed: int = 0) -> list[dict[str, Any]]:
     The first is a manual (``NONE``) trigger, so a workflow started by it can be
     executed; the others are ``SCHEDULED`` (daily, hourly, weekly, monthly, one-time)
     and ``EVENT``. Ids start with ``T``; the same ``seed`` gives the same triggers.
+
+    Args:
+        n: How many triggers.
+        seed: The seed; the same seed gives the same triggers.
+
+    Returns:
+        A list of trigger dicts in the API's camelCase shape.
     """
     if isinstance(n, bool) or not isinstance(n, int) or n < 0:
         raise ValueError(f"n must be an int >= 0, not {n!r}")
@@ -77,6 +84,15 @@ def make_workflows(
 
     Workflow ``i`` starts with ``triggers[i % len(triggers)]``; its JOB nodes name jobs
     drawn from ``jobs`` with ``seed``. Ids start with ``W``.
+
+    Args:
+        jobs: The jobs the workflows' JOB nodes may name.
+        triggers: The triggers the workflows start with, in turn.
+        n: How many workflows.
+        seed: The seed of the draws.
+
+    Returns:
+        A list of workflow dicts in the API's camelCase shape.
     """
     if isinstance(n, bool) or not isinstance(n, int) or n < 0:
         raise ValueError(f"n must be an int >= 0, not {n!r}")
@@ -131,6 +147,16 @@ def seed_history(
 
     ``job_ids`` default to the first five jobs of ``app.jobs``. About one run in five
     FAILED and one in ten CANCELED; the rest COMPLETED. For statistics and lists.
+
+    Args:
+        app: The emulator to add the executions to.
+        job_ids: The jobs to add executions of; `None`: the first five of `app.jobs`.
+        per_job: Executions per job.
+        days: How many days back the executions start, spread over that period.
+        seed: The seed of the draws.
+
+    Returns:
+        The ids of the executions added.
     """
     if per_job < 0 or days < 1:
         raise ValueError("per_job must be >= 0 and days >= 1")

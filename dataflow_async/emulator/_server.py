@@ -1,7 +1,7 @@
 """Serving the emulator on a real socket with uvicorn (imported only when serving).
 
-:func:`run_emulator` runs it in a background thread for the length of a ``with`` block
-(tests, benchmarks); :func:`serve_forever` runs it in the calling thread until SIGINT or
+`run_emulator` runs it in a background thread for the length of a ``with`` block
+(tests, benchmarks); `serve_forever` runs it in the calling thread until SIGINT or
 SIGTERM (the command line). Both bind the socket themselves, so the port is known before
 uvicorn starts, and both configure uvicorn so that the app's own ``Date`` header is the
 only one and nothing is logged below warnings.
@@ -78,9 +78,16 @@ class RunningEmulator:
     """An emulator being served: where it is, and what to sign requests with.
 
     ``url`` is the base URL (``http://127.0.0.1:PORT``), ``app`` the served
-    :class:`EmulatorApp` (inspect ``app.requests``, change ``app.jobs`` or
+    `EmulatorApp` (inspect ``app.requests``, change ``app.jobs`` or
     ``app.faults`` while it runs), ``credentials`` the app's first key pair (the default
     pair unless the app was given others).
+
+    Attributes:
+        url: The base URL, `http://HOST:PORT`.
+        app: The served `EmulatorApp`.
+        credentials: The app's first key pair, as `Credentials`.
+        host: The address bound.
+        port: The port bound.
     """
 
     url: str
@@ -168,20 +175,34 @@ def run_emulator(
     """Serve an emulator on ``host``:``port`` for the length of a ``with`` block.
 
     For end-to-end tests and benchmarks that need a real socket (real connection
-    handling, real broken connections), in two lines::
+    handling, real broken connections), in two lines:
 
-        with run_emulator(jobs=2000) as emu:
-            auth = NcpSignatureAuth(emu.credentials)
-            async with httpx.AsyncClient(auth=auth, base_url=emu.url) as client: ...
+    ```python
+    with run_emulator(jobs=2000) as emu:
+        auth = NcpSignatureAuth(emu.credentials)
+        async with httpx.AsyncClient(auth=auth, base_url=emu.url) as client: ...
+    ```
 
-    Pass an ``app``, or let one be built from ``jobs`` (a number of jobs made by
-    :func:`make_jobs` with ``seed``, or the jobs themselves) and ``app_kwargs`` (any
-    :class:`EmulatorApp` option). ``port=0`` picks a free port. uvicorn runs in a daemon
-    thread with its own event loop, so this works from sync and async tests alike. On
-    exit the server stops (requests still in flight get one second), and the thread and
-    socket are gone. If the server failed while serving, leaving the block raises
-    :class:`RuntimeError` chained to that failure; an exception raised by the block itself
-    propagates unchanged, with the server's failure added as a note.
+    uvicorn runs in a daemon thread with its own event loop, so this works from sync and
+    async tests alike. On exit the server stops (requests still in flight get one
+    second), and the thread and socket are gone.
+
+    Args:
+        app: The app to serve; without it, one is built from ``jobs`` and ``app_kwargs``.
+        jobs: A number of jobs made by `make_jobs` with ``seed``, or the jobs themselves.
+        seed: The seed of the generated jobs.
+        host: The address to bind.
+        port: The port to bind; ``0`` picks a free one.
+        **app_kwargs: Any `EmulatorApp` option, when ``app`` is not given.
+
+    Yields:
+        The `RunningEmulator`: its ``url``, ``app`` and ``credentials``.
+
+    Raises:
+        TypeError: Both ``app`` and options to build one were given.
+        RuntimeError: The server failed while serving (chained to that failure), on
+            leaving the block. An exception raised by the block itself propagates
+            unchanged, with the server's failure added as a note.
     """
     if app is None:
         job_list = make_jobs(jobs, seed=seed) if isinstance(jobs, int) else jobs
@@ -261,6 +282,16 @@ def serve_forever(
     (``port=0`` picks a free port). On SIGINT or SIGTERM, requests in flight get one
     second to finish, and the function returns normally (no ``KeyboardInterrupt``).
     Signals are only caught when called from the main thread.
+
+    Args:
+        app: The emulator to serve.
+        host: The address to bind.
+        port: The port to bind; `0` picks a free one.
+        ready: Called once with the base URL when the server accepts connections.
+
+    Raises:
+        OSError: The address cannot be bound.
+        ImportError: uvicorn is not installed (`pip install 'dataflow-async[emulator]'`).
     """
     sock = _bind(host, port)  # closes its socket itself if binding fails
     try:

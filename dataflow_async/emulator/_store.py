@@ -1,7 +1,7 @@
 """The emulator's state: jobs, their settings, executions, workflows and triggers.
 
 One re-entrant lock guards it all. The server runs the app in its own thread while a
-test changes state from another, so every route handler runs under :attr:`Store.lock`,
+test changes state from another, so every route handler runs under `Store.lock`,
 and so does every helper a test calls (``app.executions.plan(...)``, ...). The job list
 itself (``app.jobs``) stays a plain list the test may edit freely, as before.
 """

@@ -45,13 +45,13 @@ class _BrokenStream(httpx.AsyncByteStream):
 
 
 class InProcessTransport(httpx.AsyncBaseTransport):
-    """An httpx transport that calls an :class:`EmulatorApp` in process.
+    """An httpx transport that calls an `EmulatorApp` in process.
 
     For unit tests without a socket that still meet real failure types. A response left
     unfinished by the app (a dropped connection or truncated body) raises
-    :class:`httpx.RemoteProtocolError` when its body is read, with httpx's own message;
+    `httpx.RemoteProtocolError` when its body is read, with httpx's own message;
     the request's read timeout bounds the wait for the response head
-    (:class:`httpx.ReadTimeout`), so latency faults behave as over a socket.
+    (`httpx.ReadTimeout`), so latency faults behave as over a socket.
     """
 
     def __init__(self, app: EmulatorApp) -> None:

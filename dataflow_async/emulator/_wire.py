@@ -1,7 +1,7 @@
 """What goes on the wire: responses, error bodies, query strings and dates.
 
 Shared by the ASGI core (``_app.py``) and every route module (``_routes/``). Route
-handlers signal a failure by raising :class:`ApiError` with the response to send.
+handlers signal a failure by raising `ApiError` with the response to send.
 """
 
 from __future__ import annotations
@@ -177,7 +177,7 @@ def kst(epoch: float) -> str:
 
 
 def kst_or_none(epoch: float | None) -> str | None:
-    """:func:`kst`, passing ``None`` through."""
+    """`kst`, passing ``None`` through."""
     return None if epoch is None else kst(epoch)
 
 

@@ -59,6 +59,24 @@ class Executions:
 
         The request is never repeated once it may have reached the service. A job that
         already runs ``max_concurrent_runs`` executions raises `ConcurrencyLimitError`.
+
+        Args:
+            job_id: The job's id.
+            job_condition: Settings for this run only: a `JobCondition` or a mapping of its
+                fields; `None` uses the job's.
+            parameters: A string map for `SCRIPT` jobs.
+            workflow_id: The workflow this run belongs to, if any.
+            trigger_id: The trigger this run belongs to, if any.
+            timeout: Seconds, or an `httpx.Timeout`, for this call; `None` uses the client's.
+            extra_headers: Headers added to this call's request.
+
+        Returns:
+            The `JobExecution`, usually `READY`.
+
+        Raises:
+            ConcurrencyLimitError: The job already runs `max_concurrent_runs` executions.
+            AmbiguousWriteError: The request may have reached the service; it is not repeated.
+            ValueError: An argument is invalid (`TypeError` for a wrong type); nothing is sent.
         """
         path = f"{JOBS_PATH}/{path_id('job_id', job_id)}/executions"
         query: dict[str, str | int] = {}
@@ -85,7 +103,21 @@ class Executions:
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> JobExecution:
-        """One execution of a job."""
+        """One execution of a job.
+
+        Args:
+            job_id: The job's id.
+            execution_id: The execution's id.
+            timeout: Seconds, or an `httpx.Timeout`, for this call; `None` uses the client's.
+            extra_headers: Headers added to this call's request.
+
+        Returns:
+            The `JobExecution`.
+
+        Raises:
+            NotFoundError: No such job or execution.
+            ValueError: An argument is invalid (`TypeError` for a wrong type); nothing is sent.
+        """
         path = _execution_path(job_id, execution_id)
         response = await self._base._send("GET", path, options(timeout, extra_headers))
         return structure(JobExecution, decode(response, f"GET {path}"), where=f"GET {path}")
@@ -99,7 +131,21 @@ class Executions:
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> Page[JobExecution]:
-        """One page of a job's executions (``page`` is 0-based)."""
+        """One page of a job's executions (``page`` is 0-based).
+
+        Args:
+            job_id: The job's id.
+            page: The page to fetch, 0-based.
+            limit: The page size, at least 1.
+            timeout: Seconds, or an `httpx.Timeout`, for this call; `None` uses the client's.
+            extra_headers: Headers added to this call's request.
+
+        Returns:
+            A `Page` of `JobExecution`s.
+
+        Raises:
+            ValueError: An argument is invalid (`TypeError` for a wrong type); nothing is sent.
+        """
         path = f"{JOBS_PATH}/{path_id('job_id', job_id)}/executions"
         check_page(page, limit)
         opts = options(timeout, extra_headers)
@@ -115,7 +161,23 @@ class Executions:
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> AsyncPager[JobExecution]:
-        """Every execution of a job, page after page, each execution id once."""
+        """Every execution of a job, page after page, each execution id once.
+
+        Args:
+            job_id: The job's id.
+            page_size: Items per request, at least 1.
+            max_items: Stop after this many items; `None`: all of them.
+            prefetch: Pages requested ahead of the one being consumed; `0`: one request after
+                another.
+            timeout: Seconds, or an `httpx.Timeout`, for this call; `None` uses the client's.
+            extra_headers: Headers added to this call's request.
+
+        Returns:
+            An `AsyncPager` of `JobExecution`s.
+
+        Raises:
+            ValueError: An argument is invalid (`TypeError` for a wrong type); nothing is sent.
+        """
         path = f"{JOBS_PATH}/{path_id('job_id', job_id)}/executions"
         opts = options(timeout, extra_headers)
         return self._base._list_pager(
@@ -140,6 +202,16 @@ class Executions:
         """Cancel an execution (answered ``true``, an empty body or 204).
 
         It then moves to ``CANCELED``; read it with `get` to see when.
+
+        Args:
+            job_id: The job's id.
+            execution_id: The execution's id.
+            timeout: Seconds, or an `httpx.Timeout`, for this call; `None` uses the client's.
+            extra_headers: Headers added to this call's request.
+
+        Raises:
+            NotFoundError: No such job or execution.
+            ValueError: An argument is invalid (`TypeError` for a wrong type); nothing is sent.
         """
         path = _execution_path(job_id, execution_id) + "/cancel"
         response = await self._base._send("POST", path, options(timeout, extra_headers))
@@ -158,6 +230,19 @@ class Executions:
         ``timeout`` (seconds) bounds the whole wait: past it `WaitTimeoutError` is raised,
         carrying the last state seen; the execution goes on on the server. Polls follow
         ``poll`` (see `PollPolicy`).
+
+        Args:
+            job_id: The job's id.
+            execution_id: The execution's id.
+            timeout: Seconds the whole call may take; `None`: no bound.
+            poll: How often to poll; `None`: the default `PollPolicy`.
+
+        Returns:
+            The finished `JobExecution`.
+
+        Raises:
+            WaitTimeoutError: `timeout` passed first; it carries the last state seen.
+            ValueError: An argument is invalid (`TypeError` for a wrong type); nothing is sent.
         """
         _check_ids(job_id, execution_id)
         _awaiting.check_timeout(timeout)
@@ -174,7 +259,21 @@ class Executions:
         poll: PollPolicy | None = None,
     ) -> AsyncGenerator[JobExecution, None]:
         """Yield the execution each time its status is seen to change; the last one
-        yielded is finished, then the iteration ends."""
+        yielded is finished, then the iteration ends.
+
+        Args:
+            job_id: The job's id.
+            execution_id: The execution's id.
+            timeout: Seconds the whole call may take; `None`: no bound.
+            poll: How often to poll; `None`: the default `PollPolicy`.
+
+        Yields:
+            The `JobExecution` at each change of status; the last one is finished.
+
+        Raises:
+            WaitTimeoutError: `timeout` passed first; it carries the last state seen.
+            ValueError: An argument is invalid (`TypeError` for a wrong type); nothing is sent.
+        """
         _check_ids(job_id, execution_id)
         _awaiting.check_timeout(timeout)
         steps = _awaiting.watch(self, job_id, execution_id, poll=check_poll(poll), timeout=timeout)
@@ -204,6 +303,25 @@ class Executions:
         most a few seconds). A start that may or may not have happened is reconciled,
         never repeated. With ``wait_for_slot`` a start refused because the job already
         runs ``max_concurrent_runs`` executions is tried again until a slot frees.
+
+        Args:
+            job_id: The job's id.
+            job_condition: Settings for this run only, as for `start`.
+            parameters: A string map for `SCRIPT` jobs, as for `start`.
+            timeout: Seconds the whole call may take; `None`: no bound.
+            poll: How often to poll; `None`: the default `PollPolicy`.
+            raise_on_failure: Raise for a `FAILED` or `CANCELED` run instead of returning it.
+            cancel_on_abandon: Cancel the run when the awaiting task is cancelled.
+            wait_for_slot: Retry a start refused by the concurrency limit until a slot frees.
+
+        Returns:
+            The finished `JobExecution`.
+
+        Raises:
+            ExecutionFailedError: The run ended `FAILED` (with `raise_on_failure`).
+            ExecutionCanceledError: The run ended `CANCELED` (with `raise_on_failure`).
+            WaitTimeoutError: `timeout` passed first; the run goes on.
+            ValueError: An argument is invalid (`TypeError` for a wrong type); nothing is sent.
         """
         path_id("job_id", job_id)
         _awaiting.check_timeout(timeout)

@@ -54,6 +54,20 @@ class Jobs:
 
         ``status`` is one of `JobStatus` in any case; any other value raises
         ``ValueError`` (the API's list of statuses is closed).
+
+        Args:
+            name: Only jobs whose name contains this (case-sensitive).
+            status: Only jobs in this status: a `JobStatus`, or its name in any case.
+            page: The page to fetch, 0-based.
+            limit: The page size, at least 1.
+            timeout: Seconds, or an `httpx.Timeout`, for this call; `None` uses the client's.
+            extra_headers: Headers added to this call's request.
+
+        Returns:
+            The page: its `jobs`, `count`, `page` and `limit`.
+
+        Raises:
+            ValueError: An argument is invalid (`TypeError` for a wrong type); nothing is sent.
         """
         params = job_filters(name, status)
         check_page(page, limit)
@@ -71,7 +85,24 @@ class Jobs:
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> AsyncPager[JobPage]:
-        """Every non-empty page of jobs, as `DataFlowClient.iter_job_pages`."""
+        """Every non-empty page of jobs, as `DataFlowClient.iter_job_pages`.
+
+        Args:
+            name: Only jobs whose name contains this (case-sensitive).
+            status: Only jobs in this status: a `JobStatus`, or its name in any case.
+            page_size: Jobs per request, at least 1.
+            start_page: The page to start from, 0-based (to resume a walk).
+            prefetch: Pages requested ahead of the one being consumed; `0`: one request after
+                another.
+            timeout: Seconds, or an `httpx.Timeout`, for this call; `None` uses the client's.
+            extra_headers: Headers added to this call's request.
+
+        Returns:
+            An `AsyncPager` of `JobPage`s; iterate it with `async for`.
+
+        Raises:
+            ValueError: An argument is invalid (`TypeError` for a wrong type); nothing is sent.
+        """
         params = job_filters(name, status)
         check_walk(page_size, None, prefetch, start_page)
         opts = options(timeout, extra_headers)
@@ -99,7 +130,25 @@ class Jobs:
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> AsyncPager[Job]:
-        """Every matching job, page after page, as `DataFlowClient.iter_jobs`."""
+        """Every matching job, page after page, as `DataFlowClient.iter_jobs`.
+
+        Args:
+            name: Only jobs whose name contains this (case-sensitive).
+            status: Only jobs in this status: a `JobStatus`, or its name in any case.
+            page_size: Items per request, at least 1.
+            max_items: Stop after this many items; `None`: all of them.
+            dedupe: Drop a job already yielded from the previous two pages.
+            prefetch: Pages requested ahead of the one being consumed.
+            start_page: The page to start from, 0-based (to resume a walk).
+            timeout: Seconds, or an `httpx.Timeout`, for this call; `None` uses the client's.
+            extra_headers: Headers added to this call's request.
+
+        Returns:
+            An `AsyncPager` of `Job`s; its `stats` count pages, jobs and duplicates dropped.
+
+        Raises:
+            ValueError: An argument is invalid (`TypeError` for a wrong type); nothing is sent.
+        """
         params = job_filters(name, status)
         check_walk(page_size, max_items, prefetch, start_page)
         if not isinstance(dedupe, bool):
@@ -125,7 +174,20 @@ class Jobs:
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> Job:
-        """One job with its detail fields (``job_condition``, ``nodes``, ``description``)."""
+        """One job with its detail fields (``job_condition``, ``nodes``, ``description``).
+
+        Args:
+            job_id: The job's id.
+            timeout: Seconds, or an `httpx.Timeout`, for this call; `None` uses the client's.
+            extra_headers: Headers added to this call's request.
+
+        Returns:
+            The `Job`.
+
+        Raises:
+            NotFoundError: No job has this id.
+            ValueError: An argument is invalid (`TypeError` for a wrong type); nothing is sent.
+        """
         path = f"{JOBS_PATH}/{path_id('job_id', job_id)}"
         response = await self._base._send("GET", path, options(timeout, extra_headers))
         return structure(Job, decode(response, f"GET {path}"), where=f"GET {path}")
@@ -145,6 +207,22 @@ class Jobs:
 
         ``job_condition`` is a `JobCondition` or a mapping of its fields; ``nodes`` the
         nodes of a ``VISUAL`` job, as `JobNode` s or mappings.
+
+        Args:
+            name: The job's name.
+            type: The job's kind: `JobType.SCRIPT` (the default) or `VISUAL`.
+            job_condition: Its execution settings: a `JobCondition` or a mapping of its fields.
+            max_concurrent_runs: How many executions may run at once (newer revisions).
+            nodes: The nodes of a `VISUAL` job, as `JobNode`s or mappings of their fields.
+            timeout: Seconds, or an `httpx.Timeout`, for this call; `None` uses the client's.
+            extra_headers: Headers added to this call's request.
+
+        Returns:
+            The `Job` as the service answers.
+
+        Raises:
+            BadRequestError: The service refused the definition.
+            ValueError: An argument is invalid (`TypeError` for a wrong type); nothing is sent.
         """
         body = {"name": check_name(name), "type": enum_value(JobType, type, "type")}
         body.update(_job_fields(job_condition, max_concurrent_runs, nodes))
@@ -169,6 +247,23 @@ class Jobs:
         A server that answers ``PATCH`` with 405 (an older revision of the API) is sent
         ``PUT`` with the older body instead (``name`` required: read from the job when
         not given; ``isTemp: false``), and this client uses ``PUT`` from then on.
+
+        Args:
+            job_id: The job's id.
+            type: The job's kind (the API requires it).
+            name: A new name; `None` keeps it.
+            job_condition: New execution settings; `None` keeps them.
+            max_concurrent_runs: A new limit; `None` keeps it.
+            nodes: New nodes; `None` keeps them.
+            timeout: Seconds, or an `httpx.Timeout`, for this call; `None` uses the client's.
+            extra_headers: Headers added to this call's request.
+
+        Returns:
+            The `Job` as the service answers.
+
+        Raises:
+            NotFoundError: No job has this id.
+            ValueError: An argument is invalid (`TypeError` for a wrong type); nothing is sent.
         """
         path = f"{JOBS_PATH}/{path_id('job_id', job_id)}"
         body: dict[str, Any] = {"type": enum_value(JobType, type, "type")}
@@ -198,7 +293,20 @@ class Jobs:
         extra_headers: Mapping[str, str] | None = None,
     ) -> Job:
         """Change a job's stored execution settings (``PUT .../executions``); fields left
-        ``None`` keep their stored value. Returns the job as the service answers."""
+        ``None`` keep their stored value. Returns the job as the service answers.
+
+        Args:
+            job_id: The job's id.
+            job_condition: The settings to store: a `JobCondition` or a mapping of its fields.
+            timeout: Seconds, or an `httpx.Timeout`, for this call; `None` uses the client's.
+            extra_headers: Headers added to this call's request.
+
+        Returns:
+            The `Job` as the service answers.
+
+        Raises:
+            ValueError: An argument is invalid (`TypeError` for a wrong type); nothing is sent.
+        """
         path = f"{JOBS_PATH}/{path_id('job_id', job_id)}/executions"
         body = {"jobCondition": unstructure(check_job_condition(job_condition))}
         response = await self._base._send("PUT", path, options(timeout, extra_headers), json=body)
@@ -216,6 +324,19 @@ class Jobs:
 
         Returns what the service answered (decoded JSON; ``None`` for an empty body): the
         API documents no body. A definition the service refuses raises `BadRequestError`.
+
+        Args:
+            name: The job's name.
+            nodes: The nodes to check, as `JobNode`s or mappings of their fields.
+            timeout: Seconds, or an `httpx.Timeout`, for this call; `None` uses the client's.
+            extra_headers: Headers added to this call's request.
+
+        Returns:
+            What the service answered: decoded JSON, or `None` for an empty body.
+
+        Raises:
+            BadRequestError: The service refused the definition.
+            ValueError: An argument is invalid (`TypeError` for a wrong type); nothing is sent.
         """
         body = {"name": check_name(name), "nodes": _nodes(nodes)}
         path = f"{JOBS_PATH}/verify"
@@ -231,7 +352,17 @@ class Jobs:
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> None:
-        """Delete a job (answered ``true``, an empty body or 204)."""
+        """Delete a job (answered ``true``, an empty body or 204).
+
+        Args:
+            job_id: The job's id.
+            timeout: Seconds, or an `httpx.Timeout`, for this call; `None` uses the client's.
+            extra_headers: Headers added to this call's request.
+
+        Raises:
+            NotFoundError: No job has this id.
+            ValueError: An argument is invalid (`TypeError` for a wrong type); nothing is sent.
+        """
         path = f"{JOBS_PATH}/{path_id('job_id', job_id)}"
         response = await self._base._send("DELETE", path, options(timeout, extra_headers))
         expect_done(response, f"DELETE {path}")

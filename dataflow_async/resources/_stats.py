@@ -46,7 +46,21 @@ class Stats:
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> ExecutionResult:
-        """How many executions ran in the period, completed and failed."""
+        """How many executions ran in the period, completed and failed.
+
+        Args:
+            start: The start of the period: a `datetime` (read as KST when naive) or a string
+                sent as it is (`YYYY-MM-DDTHH:mm:ss`).
+            end: The end of the period, the same way.
+            timeout: Seconds, or an `httpx.Timeout`, for this call; `None` uses the client's.
+            extra_headers: Headers added to this call's request.
+
+        Returns:
+            An `ExecutionResult`.
+
+        Raises:
+            ValueError: An argument is invalid (`TypeError` for a wrong type); nothing is sent.
+        """
         path = f"{STATS_PATH}/executions"
         body = await self._get(path, start, end, options(timeout, extra_headers))
         return structure(ExecutionResult, body, where=f"GET {path}")
@@ -59,7 +73,21 @@ class Stats:
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> tuple[ExecutionBucket, ...]:
-        """The number of executions per day of the period, in date order."""
+        """The number of executions per day of the period, in date order.
+
+        Args:
+            start: The start of the period: a `datetime` (read as KST when naive) or a string
+                sent as it is (`YYYY-MM-DDTHH:mm:ss`).
+            end: The end of the period, the same way.
+            timeout: Seconds, or an `httpx.Timeout`, for this call; `None` uses the client's.
+            extra_headers: Headers added to this call's request.
+
+        Returns:
+            One `ExecutionBucket` per day, in date order.
+
+        Raises:
+            ValueError: An argument is invalid (`TypeError` for a wrong type); nothing is sent.
+        """
         path = f"{STATS_PATH}/executions-interval"
         body = await self._get(path, start, end, options(timeout, extra_headers))
         return _results(ExecutionBucket, body, f"GET {path}")
@@ -77,6 +105,19 @@ class Stats:
         The path is spelled ``execution-times`` or ``executions-times`` depending on the
         revision of the API: the first is tried, on 404 the second, once; the spelling
         that answered is used by this client from then on.
+
+        Args:
+            start: The start of the period: a `datetime` (read as KST when naive) or a string
+                sent as it is (`YYYY-MM-DDTHH:mm:ss`).
+            end: The end of the period, the same way.
+            timeout: Seconds, or an `httpx.Timeout`, for this call; `None` uses the client's.
+            extra_headers: Headers added to this call's request.
+
+        Returns:
+            One `ExecutionTimePoint` per point in time.
+
+        Raises:
+            ValueError: An argument is invalid (`TypeError` for a wrong type); nothing is sent.
         """
         opts = options(timeout, extra_headers)
         query = _period(start, end)

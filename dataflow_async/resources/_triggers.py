@@ -41,7 +41,21 @@ class Triggers:
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> Page[Trigger]:
-        """One page of triggers, filtered by ``name``."""
+        """One page of triggers, filtered by ``name``.
+
+        Args:
+            name: Only triggers whose name contains this (case-sensitive).
+            page: The page to fetch, 0-based.
+            limit: The page size, at least 1.
+            timeout: Seconds, or an `httpx.Timeout`, for this call; `None` uses the client's.
+            extra_headers: Headers added to this call's request.
+
+        Returns:
+            A `Page` of `Trigger`s.
+
+        Raises:
+            ValueError: An argument is invalid (`TypeError` for a wrong type); nothing is sent.
+        """
         check_page(page, limit)
         opts = options(timeout, extra_headers)
         return await self._base._list_page(
@@ -58,7 +72,23 @@ class Triggers:
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> AsyncPager[Trigger]:
-        """Every matching trigger, page after page, each trigger id once."""
+        """Every matching trigger, page after page, each trigger id once.
+
+        Args:
+            name: Only triggers whose name contains this (case-sensitive).
+            page_size: Items per request, at least 1.
+            max_items: Stop after this many items; `None`: all of them.
+            prefetch: Pages requested ahead of the one being consumed; `0`: one request after
+                another.
+            timeout: Seconds, or an `httpx.Timeout`, for this call; `None` uses the client's.
+            extra_headers: Headers added to this call's request.
+
+        Returns:
+            An `AsyncPager` of `Trigger`s.
+
+        Raises:
+            ValueError: An argument is invalid (`TypeError` for a wrong type); nothing is sent.
+        """
         opts = options(timeout, extra_headers)
         return self._base._list_pager(
             TRIGGERS_PATH,
@@ -78,7 +108,20 @@ class Triggers:
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> Trigger:
-        """One trigger."""
+        """One trigger.
+
+        Args:
+            trigger_id: The trigger's id.
+            timeout: Seconds, or an `httpx.Timeout`, for this call; `None` uses the client's.
+            extra_headers: Headers added to this call's request.
+
+        Returns:
+            The `Trigger`.
+
+        Raises:
+            NotFoundError: No trigger has this id.
+            ValueError: An argument is invalid (`TypeError` for a wrong type); nothing is sent.
+        """
         path = f"{TRIGGERS_PATH}/{path_id('trigger_id', trigger_id)}"
         response = await self._base._send("GET", path, options(timeout, extra_headers))
         return structure(Trigger, decode(response, f"GET {path}"), where=f"GET {path}")
@@ -98,6 +141,20 @@ class Triggers:
         type requires: ``interval`` and ``time`` for ``RECURRING`` (plus ``day_of_week``
         for ``WEEK``, ``date_of_month`` for ``MONTH``), ``execution_date`` for
         ``ONE_TIME``; otherwise ``ValueError`` before anything is sent.
+
+        Args:
+            name: The trigger's name.
+            type: A `TriggerType`, or its name.
+            rule: A `TriggerRule`, or a mapping of its fields.
+            timeout: Seconds, or an `httpx.Timeout`, for this call; `None` uses the client's.
+            extra_headers: Headers added to this call's request.
+
+        Returns:
+            The `Trigger` as the service answers.
+
+        Raises:
+            BadRequestError: The service refused the definition.
+            ValueError: An argument is invalid (`TypeError` for a wrong type); nothing is sent.
         """
         body = {
             "name": check_name(name),
@@ -116,7 +173,17 @@ class Triggers:
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> None:
-        """Delete a trigger (answered ``true``, an empty body or 204)."""
+        """Delete a trigger (answered ``true``, an empty body or 204).
+
+        Args:
+            trigger_id: The trigger's id.
+            timeout: Seconds, or an `httpx.Timeout`, for this call; `None` uses the client's.
+            extra_headers: Headers added to this call's request.
+
+        Raises:
+            NotFoundError: No trigger has this id.
+            ValueError: An argument is invalid (`TypeError` for a wrong type); nothing is sent.
+        """
         path = f"{TRIGGERS_PATH}/{path_id('trigger_id', trigger_id)}"
         response = await self._base._send("DELETE", path, options(timeout, extra_headers))
         expect_done(response, f"DELETE {path}")

@@ -54,7 +54,20 @@ class Workflows:
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> Page[Workflow]:
-        """One page of workflows (``page`` is 0-based)."""
+        """One page of workflows (``page`` is 0-based).
+
+        Args:
+            page: The page to fetch, 0-based.
+            limit: The page size, at least 1.
+            timeout: Seconds, or an `httpx.Timeout`, for this call; `None` uses the client's.
+            extra_headers: Headers added to this call's request.
+
+        Returns:
+            A `Page` of `Workflow`s.
+
+        Raises:
+            ValueError: An argument is invalid (`TypeError` for a wrong type); nothing is sent.
+        """
         check_page(page, limit)
         opts = options(timeout, extra_headers)
         return await self._base._list_page(WORKFLOWS_PATH, {}, Workflow, opts, page, limit)
@@ -68,7 +81,22 @@ class Workflows:
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> AsyncPager[Workflow]:
-        """Every workflow, page after page, each workflow id once."""
+        """Every workflow, page after page, each workflow id once.
+
+        Args:
+            page_size: Items per request, at least 1.
+            max_items: Stop after this many items; `None`: all of them.
+            prefetch: Pages requested ahead of the one being consumed; `0`: one request after
+                another.
+            timeout: Seconds, or an `httpx.Timeout`, for this call; `None` uses the client's.
+            extra_headers: Headers added to this call's request.
+
+        Returns:
+            An `AsyncPager` of `Workflow`s.
+
+        Raises:
+            ValueError: An argument is invalid (`TypeError` for a wrong type); nothing is sent.
+        """
         opts = options(timeout, extra_headers)
         return self._base._list_pager(
             WORKFLOWS_PATH,
@@ -88,7 +116,20 @@ class Workflows:
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> Workflow:
-        """One workflow with its nodes."""
+        """One workflow with its nodes.
+
+        Args:
+            workflow_id: The workflow's id.
+            timeout: Seconds, or an `httpx.Timeout`, for this call; `None` uses the client's.
+            extra_headers: Headers added to this call's request.
+
+        Returns:
+            The `Workflow`.
+
+        Raises:
+            NotFoundError: No workflow has this id.
+            ValueError: An argument is invalid (`TypeError` for a wrong type); nothing is sent.
+        """
         path = _path(workflow_id)
         response = await self._base._send("GET", path, options(timeout, extra_headers))
         return structure(Workflow, decode(response, f"GET {path}"), where=f"GET {path}")
@@ -108,6 +149,20 @@ class Workflows:
         (``parent_node_ids`` empty) and ``JOB`` nodes whose ``parent_node_ids`` hold the
         trigger's id. ``is_temp=True`` saves a draft; it is always sent (older revisions
         require it).
+
+        Args:
+            name: The workflow's name.
+            nodes: `WorkflowNode`s or mappings of their fields.
+            is_temp: Save a draft.
+            timeout: Seconds, or an `httpx.Timeout`, for this call; `None` uses the client's.
+            extra_headers: Headers added to this call's request.
+
+        Returns:
+            The `Workflow` as the service answers.
+
+        Raises:
+            BadRequestError: The service refused the definition.
+            ValueError: An argument is invalid (`TypeError` for a wrong type); nothing is sent.
         """
         body = _workflow_body(name, nodes, is_temp)
         opts = options(timeout, extra_headers)
@@ -125,7 +180,23 @@ class Workflows:
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> Workflow:
-        """Replace a workflow's name and nodes (``PUT``) and return it."""
+        """Replace a workflow's name and nodes (``PUT``) and return it.
+
+        Args:
+            workflow_id: The workflow's id.
+            name: The workflow's name.
+            nodes: `WorkflowNode`s or mappings of their fields.
+            is_temp: Save a draft.
+            timeout: Seconds, or an `httpx.Timeout`, for this call; `None` uses the client's.
+            extra_headers: Headers added to this call's request.
+
+        Returns:
+            The `Workflow` as the service answers.
+
+        Raises:
+            NotFoundError: No workflow has this id.
+            ValueError: An argument is invalid (`TypeError` for a wrong type); nothing is sent.
+        """
         path = _path(workflow_id)
         body = _workflow_body(name, nodes, is_temp)
         response = await self._base._send("PUT", path, options(timeout, extra_headers), json=body)
@@ -138,7 +209,17 @@ class Workflows:
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> None:
-        """Delete a workflow (answered ``true``, an empty body or 204)."""
+        """Delete a workflow (answered ``true``, an empty body or 204).
+
+        Args:
+            workflow_id: The workflow's id.
+            timeout: Seconds, or an `httpx.Timeout`, for this call; `None` uses the client's.
+            extra_headers: Headers added to this call's request.
+
+        Raises:
+            NotFoundError: No workflow has this id.
+            ValueError: An argument is invalid (`TypeError` for a wrong type); nothing is sent.
+        """
         path = _path(workflow_id)
         response = await self._base._send("DELETE", path, options(timeout, extra_headers))
         expect_done(response, f"DELETE {path}")
@@ -155,6 +236,18 @@ class Workflows:
         The answer says the run was accepted, not done, and carries no execution id:
         its executions appear in `iter_executions`. The request is never repeated once
         it may have reached the service.
+
+        Args:
+            workflow_id: The workflow's id.
+            timeout: Seconds, or an `httpx.Timeout`, for this call; `None` uses the client's.
+            extra_headers: Headers added to this call's request.
+
+        Returns:
+            A `WorkflowRunAccepted`.
+
+        Raises:
+            AmbiguousWriteError: The request may have reached the service; it is not repeated.
+            ValueError: An argument is invalid (`TypeError` for a wrong type); nothing is sent.
         """
         path = f"{_path(workflow_id)}/executions"
         response = await self._base._send("POST", path, options(timeout, extra_headers))
@@ -171,7 +264,22 @@ class Workflows:
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> Page[JobExecution]:
-        """One page of the job executions that runs of a workflow started."""
+        """One page of the job executions that runs of a workflow started.
+
+        Args:
+            workflow_id: The workflow's id.
+            filter: Sent as the API's `filter` query parameter.
+            page: The page to fetch, 0-based.
+            limit: The page size, at least 1.
+            timeout: Seconds, or an `httpx.Timeout`, for this call; `None` uses the client's.
+            extra_headers: Headers added to this call's request.
+
+        Returns:
+            A `Page` of `JobExecution`s.
+
+        Raises:
+            ValueError: An argument is invalid (`TypeError` for a wrong type); nothing is sent.
+        """
         check_page(page, limit)
         path = f"{_path(workflow_id)}/executions"
         opts = options(timeout, extra_headers)
@@ -192,6 +300,22 @@ class Workflows:
 
         ``filter`` is sent as the API's ``filter`` query parameter (documented as "by
         workflow name"; its exact meaning is not documented).
+
+        Args:
+            workflow_id: The workflow's id.
+            filter: Sent as the API's `filter` query parameter.
+            page_size: Items per request, at least 1.
+            max_items: Stop after this many items; `None`: all of them.
+            prefetch: Pages requested ahead of the one being consumed; `0`: one request after
+                another.
+            timeout: Seconds, or an `httpx.Timeout`, for this call; `None` uses the client's.
+            extra_headers: Headers added to this call's request.
+
+        Returns:
+            An `AsyncPager` of `JobExecution`s.
+
+        Raises:
+            ValueError: An argument is invalid (`TypeError` for a wrong type); nothing is sent.
         """
         path = f"{_path(workflow_id)}/executions"
         opts = options(timeout, extra_headers)
@@ -222,6 +346,20 @@ class Workflows:
         Cancelling the awaiting task leaves the run's executions going, unless
         ``cancel_on_abandon``: then those not finished are cancelled first (shielded, at
         most a few seconds).
+
+        Args:
+            workflow_id: The workflow's id.
+            timeout: Seconds the whole call may take; `None`: no bound.
+            poll: How often to poll; `None`: the default `PollPolicy`.
+            cancel_on_abandon: Whether cancelling the awaiting task cancels the run's
+                executions not yet finished.
+
+        Returns:
+            A `WorkflowRun`: the run's executions, each finished.
+
+        Raises:
+            WaitTimeoutError: `timeout` passed first.
+            ValueError: An argument is invalid (`TypeError` for a wrong type); nothing is sent.
         """
         path_id("workflow_id", workflow_id)
         _awaiting.check_timeout(timeout)

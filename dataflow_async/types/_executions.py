@@ -24,6 +24,23 @@ class JobExecution:
     ``running_time`` are in minutes, as the service counts them. ``type`` says whether
     the run was started on its own (``JOB``) or by a workflow (``WORKFLOW``), then with
     ``trigger_id`` and ``trigger_name`` set. Fields the server does not send are ``None``.
+
+    Attributes:
+        execution_id: The execution's id (`jobExecutionId` on the wire).
+        job_id: The job it runs.
+        status: An `ExecutionStatus`, or the string the server sent.
+        job_condition: The settings it runs with, a `JobCondition`.
+        created_date: When it was created.
+        start_date: When it started running.
+        end_date: When it finished.
+        job_name: The job's name.
+        trigger_id: The trigger that started it, for a run of a workflow.
+        trigger_name: That trigger's name.
+        type: An `ExecutionType` (`JOB` or `WORKFLOW`), or the string the server sent.
+        waiting_time: Minutes it waited.
+        running_time: Minutes it ran.
+        executor_num: How many workers ran it.
+        parsed_parameters: The parameters it ran with, as the service read them.
     """
 
     execution_id: str = wire("jobExecutionId")

@@ -23,6 +23,16 @@ class JobCondition:
     ``num_worker`` is 2-10 and ``timeout`` (minutes one run may take) 1-1440 in requests.
     ``parameters`` (a string map) applies to ``SCRIPT`` jobs. ``console_log_path`` is
     only ever sent by the service.
+
+    Attributes:
+        worker_type: The worker's type (the service's code for a server size).
+        num_worker: How many workers a run uses (2-10 in requests).
+        timeout: Minutes one run may take (1-1440 in requests).
+        nrn: The NAVER Cloud resource name of the role the run uses.
+        script_path: The script a `SCRIPT` job runs.
+        log_path: Where the run's logs are written.
+        parameters: A string map passed to a `SCRIPT` job.
+        console_log_path: Where the console log is (sent by the service only).
     """
 
     worker_type: str | None = None
@@ -42,6 +52,13 @@ class JobNode:
     ``properties`` holds the node's type-specific fields (``bucketName``,
     ``fieldList``, ...) exactly as they are sent, keyed by their JSON names; they are
     sent back as they are.
+
+    Attributes:
+        id: The node's id, unique in the job.
+        name: The node's name.
+        type: A `JobNodeType`, or the string the server sent.
+        parent_node_ids: The ids of the nodes it reads from.
+        properties: The node's type-specific fields, keyed by their JSON names.
     """
 
     id: int | str
@@ -68,6 +85,22 @@ class Job:
     ``client.jobs.get()`` (and by create and update); list results leave them ``None``.
     ``resource_id`` equals ``job_id`` where the server does not send it, and
     ``disabled`` (the caller may not view the job) is ``False`` where it is not sent.
+
+    Attributes:
+        job_id: The job's id.
+        name: The job's name.
+        type: A `JobType`, or the string the server sent.
+        status: A `JobStatus`, or the string the server sent.
+        created_date: When it was created.
+        updated_date: When it last changed.
+        resource_id: Its resource id (its `job_id` when not sent).
+        disabled: Whether the caller may not view the job.
+        last_execution_status: The status of its last run; `None` if it never ran.
+        last_execution_date: When it last ran; `None` if it never ran.
+        max_concurrent_runs: How many runs may go at once (newer revisions).
+        description: Its description (detail only).
+        job_condition: Its execution settings, a `JobCondition` (detail only).
+        nodes: Its nodes, `JobNode`s of a `VISUAL` job (detail only).
     """
 
     job_id: str
@@ -94,6 +127,12 @@ class JobPage:
 
     ``count`` is what the server sent: the number of jobs in this page per the
     documentation, or the total number of matching jobs per some servers.
+
+    Attributes:
+        jobs: The jobs of this page, in the server's order.
+        count: The `count` the server sent.
+        page: The page number, 0-based.
+        limit: The page size asked for.
     """
 
     jobs: tuple[Job, ...]

@@ -17,6 +17,12 @@ class Page(Generic[T]):
 
     ``count`` is what the server sent: the number of items in this page per the
     documentation, or the total number of matching items per some servers.
+
+    Attributes:
+        items: The items of this page, in the server's order.
+        count: The `count` the server sent.
+        page: The page number, 0-based.
+        limit: The page size asked for.
     """
 
     items: tuple[T, ...]

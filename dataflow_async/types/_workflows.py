@@ -21,6 +21,15 @@ class WorkflowNode:
     trigger node's id, a trigger node's is empty. ``job_condition`` gives a job node's
     execution settings. ``is_valid`` (sent by the service only) is ``False`` once the
     node's trigger or job no longer exists.
+
+    Attributes:
+        id: The trigger's or the job's id.
+        name: The node's name.
+        type: A `WorkflowNodeType` (`TRIGGER` or `JOB`), or the string the server sent.
+        parent_node_ids: For a job node, the trigger node's id; empty for the trigger node.
+        trigger_rule: For the trigger node, its `TriggerRuleType`.
+        job_condition: For a job node, its execution settings.
+        is_valid: `False` once the node's trigger or job no longer exists (sent by the service).
     """
 
     id: str
@@ -39,6 +48,18 @@ class Workflow:
     ``is_temp`` is ``True`` for a draft. List results add ``last_execution_date``,
     ``trigger_rule_type``, ``resource_id`` and ``disabled``; fields the server does not
     send are ``None``.
+
+    Attributes:
+        workflow_id: The workflow's id.
+        name: The workflow's name.
+        nodes: Its `WorkflowNode`s.
+        created_date: When it was created.
+        updated_date: When it last changed.
+        is_temp: `True` for a draft.
+        last_execution_date: When it last ran (lists).
+        trigger_rule_type: Its start trigger's `TriggerRuleType` (lists).
+        resource_id: Its resource id (lists).
+        disabled: Whether the caller may not view it (lists).
     """
 
     workflow_id: str
@@ -59,6 +80,11 @@ class WorkflowRunAccepted:
 
     No execution id comes back: the executions it starts are found with
     ``workflows.iter_executions()`` (``workflows.run()`` does that for you).
+
+    Attributes:
+        workflow_id: The workflow asked to run.
+        status: What the service answered, as sent.
+        trigger_id: The trigger the run starts with.
     """
 
     workflow_id: str
@@ -72,6 +98,12 @@ class WorkflowRun:
 
     ``executions`` are the job executions the run started, each finished; ``status`` is
     ``COMPLETED`` when all completed, else ``FAILED`` if any failed, else ``CANCELED``.
+
+    Attributes:
+        workflow_id: The workflow that ran.
+        trigger_id: The trigger the run started with.
+        executions: The job executions the run started, each finished.
+        status: `COMPLETED` when all completed, else `FAILED` if any failed, else `CANCELED`.
     """
 
     workflow_id: str
