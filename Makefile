@@ -40,8 +40,12 @@ typecheck: $(VENV)/.test-installed
 
 # The documentation site, built strictly (a broken link or reference fails) into .venv/site.
 # NO_MKDOCS_2_WARNING: mkdocs-material prints an end-of-life notice about MkDocs 2 on each run.
+# Not --quiet: with it, mkdocs stops counting warnings and --strict lets them through; the
+# INFO lines are filtered out instead, so that only warnings and errors are shown.
 docs-build: $(VENV)/.test-installed
-	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir $(VENV)/site
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir $(VENV)/site \
+		> $(VENV)/docs-build.log 2>&1; status=$$?; grep -v '^INFO' $(VENV)/docs-build.log; \
+		exit $$status
 
 # Build the site, then serve it on http://127.0.0.1:8000 with live reload (Ctrl+C stops).
 DOCS_ADDR ?= 127.0.0.1:8000
