@@ -387,7 +387,7 @@ def main(argv: list[str] | None = None) -> None:
 
     with emulator(slow_jobs, latency=0.05) as url:
         chosen = job_variants(url, (0, 4), naive=False)
-        times = run_rounds(chosen, slow_jobs, max(1, rounds // 2))
+        times = run_rounds(chosen, slow_jobs, rounds)
     report(f"{slow_jobs:,} jobs, 50 ms per page", times, slow_jobs, [RAW])
 
     small_seen, small_peak = peak_memory(small)
