@@ -18,8 +18,10 @@ FinishPage = Callable[[], P_co]
 
 _SPARE_ITERATIONS = 16
 """Loop iterations a request sent ahead may take to leave once the current page is
-ready: a new request needs about 4 with an idle pooled connection, 12 with a new one
-(benchmarks/bench_jobs.py measures it)."""
+ready: a new request needs about 4 with an idle pooled connection, 12 with a new one.
+Fewer cost the latency case and saved no CPU measurably (20,000 jobs at 50 ms a page,
+prefetch=4, best of 5 interleaved rounds: 381 ms with 16, 416 with 4, 438 with 1, 532
+with 0; 100,000 jobs without latency: 481 to 551 ms of CPU for every value, noise)."""
 
 
 class FetchPage(Protocol[P_co]):

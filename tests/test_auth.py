@@ -60,6 +60,35 @@ def test_headers_match_vector_for_the_bytes_sent() -> None:
     assert "x-ncp-apigw-signature-v1" not in out.headers
 
 
+def test_signing_again_replaces_the_signature_headers() -> None:
+    """A retry signs the same request again: one of each header, the newest values."""
+    request = httpx.Request("GET", "https://h.test/api/v1/jobs", headers={"X-Other": "1"})
+    signed(request, fixed_auth(1_600_000_000.0))
+    out = signed(request, fixed_auth())
+    names = [name.lower() for name, _ in out.headers.raw]
+    assert names.count(b"x-ncp-apigw-timestamp") == 1
+    assert names.count(b"x-ncp-apigw-signature-v2") == 1
+    assert names.count(b"x-ncp-iam-access-key") == 1
+    assert out.headers["x-ncp-apigw-timestamp"] == TS
+    assert out.headers["x-ncp-apigw-signature-v2"] == "7yNRSoEPEWGwoslCYD09D2R5GaNRgpqRmaXZDASqjXw="
+    assert out.headers["x-other"] == "1"
+
+
+def test_signature_headers_set_by_the_caller_are_replaced() -> None:
+    """Headers of the same names set beforehand (any case) are not sent alongside."""
+    request = httpx.Request(
+        "GET",
+        "https://h.test/api/v1/jobs",
+        headers={"X-NCP-APIGW-TIMESTAMP": "1", "x-ncp-apigw-signature-v2": "forged", "A": "b"},
+    )
+    out = signed(request, fixed_auth())
+    assert out.headers.get_list("x-ncp-apigw-timestamp") == [TS]
+    assert out.headers.get_list("x-ncp-apigw-signature-v2") == [
+        "7yNRSoEPEWGwoslCYD09D2R5GaNRgpqRmaXZDASqjXw="
+    ]
+    assert out.headers["a"] == "b"
+
+
 def test_no_query_signs_no_question_mark() -> None:
     out = signed(httpx.Request("GET", "https://h.test/api/v1/jobs"), fixed_auth())
     assert out.headers["x-ncp-apigw-signature-v2"] == "7yNRSoEPEWGwoslCYD09D2R5GaNRgpqRmaXZDASqjXw="

@@ -174,6 +174,14 @@ def test_seen_keys_finds_repeats_within_and_across_batches() -> None:
     assert len(seen) == 5
 
 
+def test_seen_keys_repeats_within_a_page_of_new_keys() -> None:
+    seen = SeenKeys()
+    assert seen.add(["a"]) is None
+    assert seen.add(["x", "y", "x", "z", "y", "x"]) == [2, 4, 5]
+    assert len(seen) == 4
+    assert seen.add(["z"]) == [0]
+
+
 def test_seen_keys_keeps_every_key_through_growth() -> None:
     seen = SeenKeys()
     keys = [f"job{i:09d}" for i in range(150_000)]  # past the set, into the tables
