@@ -8,7 +8,6 @@ import re
 import subprocess
 import sys
 import textwrap
-import time
 from collections import Counter
 
 import pytest
@@ -155,10 +154,8 @@ def test_large_lists_mix_everything() -> None:
     assert 0.1 < len(never) / len(jobs) < 0.25
 
 
-def test_fast_enough_for_a_million() -> None:
-    started = time.perf_counter()
+def test_a_quarter_of_a_million_have_distinct_ids() -> None:
+    # How fast they are made is measured by `make bench`, not asserted here.
     jobs = make_jobs(250_000, seed=123_456_789)
-    elapsed = time.perf_counter() - started
     assert len(jobs) == 250_000
-    # About 0.5 s here; a million take about 2 s. The bound only catches a blow-up.
-    assert elapsed < 4.0
+    assert len({job["jobId"] for job in jobs}) == 250_000
