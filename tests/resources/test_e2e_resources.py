@@ -114,3 +114,48 @@ async def test_stats_count_the_stored_executions(client: DataFlowClient) -> None
     assert (await client.stats.execution_result(start, end)).total == 1
     assert sum(b.total for b in await client.stats.execution_interval(start, end)) == 1
     assert sum(p.value for p in await client.stats.execution_times(start, end)) == 1
+
+
+NODES = [
+    {"id": 1760000000001, "name": "src", "type": "SOURCE_OBS", "parentNodeIds": []},
+    {"id": 1760000000002, "name": "dst", "type": "TARGET_OBS", "parentNodeIds": [1760000000001]},
+]
+
+
+async def test_the_reads_and_changes_not_covered_above(
+    client: DataFlowClient, emu: RunningEmulator
+) -> None:
+    kind = JobType.DATAFLOW if emu.app.api_version == "G1" else JobType.SCRIPT
+    job = await client.jobs.create(name="reads_job", type=kind, job_condition=SETTINGS)
+    page = await client.jobs.list(name="reads_job")
+    assert [j.job_id for j in page.jobs] == [job.job_id]
+    await client.jobs.verify(name="reads_job", nodes=NODES)
+    with pytest.raises(ValueError, match="name"):
+        await client.jobs.verify(name="x", nodes=NODES)  # too short: refused before sending
+    configured = await client.jobs.update_execution_config(job.job_id, {"num_worker": 4})
+    assert configured.job_condition is not None and configured.job_condition.num_worker == 4
+    run = await client.executions.start(job.job_id, job_condition=SETTINGS)
+    runs = await client.executions.list(job.job_id, limit=10)
+    assert [r.execution_id for r in runs.items] == [run.execution_id]
+    trigger = await client.triggers.create(name="reads_trigger", type="NONE", rule={"type": "NONE"})
+    assert (await client.triggers.get(trigger.trigger_id)).name == "reads_trigger"
+    listed = await client.triggers.list(name="reads_trigger")
+    assert [t.trigger_id for t in listed.items] == [trigger.trigger_id]
+    nodes = [
+        {"id": trigger.trigger_id, "name": trigger.name, "type": "TRIGGER"},
+        {
+            "id": job.job_id,
+            "name": job.name,
+            "type": "JOB",
+            "parent_node_ids": [trigger.trigger_id],
+            "job_condition": SETTINGS,
+        },
+    ]
+    workflow = await client.workflows.create(name="reads_flow", nodes=nodes)
+    renamed = await client.workflows.update(workflow.workflow_id, name="reads_flow_2", nodes=nodes)
+    assert renamed.name == "reads_flow_2"
+    assert (await client.workflows.get(workflow.workflow_id)).name == "reads_flow_2"
+    assert workflow.workflow_id in {w.workflow_id for w in (await client.workflows.list()).items}
+    assert workflow.workflow_id in {w.workflow_id async for w in client.workflows.iter()}
+    with pytest.raises(NotFoundError):
+        await client.workflows.get("NoSuchFlow12")
