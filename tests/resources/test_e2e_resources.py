@@ -8,6 +8,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -141,7 +142,7 @@ async def test_the_reads_and_changes_not_covered_above(
     assert (await client.triggers.get(trigger.trigger_id)).name == "reads_trigger"
     listed = await client.triggers.list(name="reads_trigger")
     assert [t.trigger_id for t in listed.items] == [trigger.trigger_id]
-    nodes = [
+    nodes: list[dict[str, Any]] = [
         {"id": trigger.trigger_id, "name": trigger.name, "type": "TRIGGER"},
         {
             "id": job.job_id,
