@@ -284,12 +284,15 @@ async def test_run_raises_for_an_execution_canceled_on_the_server(
     env.app.executions.plan(job_id, ready=1, running=3600)
 
     async def cancel_when_running() -> None:
-        for _ in range(1000):
-            runs = env.app.executions.list(job_id)
-            if runs and runs[0]["status"] == "RUNNING":
-                await client.executions.cancel(job_id, runs[0]["jobExecutionId"])
-                return
-            await asyncio.sleep(0)
+        # Bounded in real time, not in loop turns: over loopback on a busy machine a
+        # thousand turns can pass before the run's first poll comes back.
+        async with asyncio.timeout(10):
+            while True:
+                runs = env.app.executions.list(job_id)
+                if runs and runs[0]["status"] == "RUNNING":
+                    await client.executions.cancel(job_id, runs[0]["jobExecutionId"])
+                    return
+                await asyncio.sleep(0.001)
 
     canceller = asyncio.create_task(cancel_when_running())
     with pytest.raises(ExecutionCanceledError) as info:
