@@ -25,10 +25,10 @@ from ._asgi import (
     read_body,
     send_response,
 )
+from ._fault_plan import FaultPlan
 from ._faults import (
     DropConnection,
     Fault,
-    FaultPlan,
     Latency,
     LostResponse,
     MalformedBody,
