@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -17,14 +17,17 @@ from .._wire import camel
 from ..types import DayOfWeek, JobCondition, TriggerInterval, TriggerRule, TriggerRuleType
 
 __all__ = [
+    "check_flag",
     "check_job_condition",
     "check_name",
     "check_options",
     "check_page",
     "check_positive",
+    "check_sequence",
     "check_trigger_rule",
     "check_walk",
     "enum_value",
+    "optional_text",
     "path_id",
     "to_model",
 ]
@@ -83,6 +86,26 @@ def check_positive(value: Any, field: str, *, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ValueError(f"{field} must be an int >= {minimum}, got {value!r}")
     return value
+
+
+def check_flag(value: Any, field: str) -> bool:
+    """A bool argument (``TypeError`` for anything else, 0 and 1 included)."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{field} must be a bool, got {value!r}")
+    return value
+
+
+def optional_text(value: Any, field: str) -> str | None:
+    """``None``, or a non-empty str (a query filter)."""
+    if value is not None and (not isinstance(value, str) or not value):
+        raise ValueError(f"{field} must be a non-empty str or None, got {value!r}")
+    return value
+
+
+def check_sequence(value: Any, field: str, of: str) -> None:
+    """A sequence of items, not a str, bytes or mapping (which are sequences or iterable)."""
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Sequence):
+        raise TypeError(f"{field} must be a sequence of {of}")
 
 
 def check_page(page: Any, limit: Any) -> None:
