@@ -21,7 +21,15 @@ from typing import Any, TypeVar
 from .. import AsyncPager, DataFlowClient
 from ._errors import ExitCode, UsageError
 from ._options import CliParser, Subcommands, add_connection_options, add_output_options, integer
-from ._output import LIST_FORMATS, OBJECT_FORMATS, WRITERS, View, WriterOptions, write_object
+from ._output import (
+    LIST_FORMATS,
+    OBJECT_FORMATS,
+    WRITERS,
+    ListWriter,
+    View,
+    WriterOptions,
+    write_object,
+)
 from ._sanitize import json_safe, one_line
 from ._session import check_endpoint, make_client
 from ._terminal import (
@@ -122,33 +130,43 @@ def run_list(
     hold = not table
 
     async def walk() -> int:
-        total = 0
         async with make_client(args) as client:
             with library_checks():
                 pager = open_pager(client)
-            stats = pager.stats
-            try:
-                async with pager:
-                    async for item in pager:
-                        progress.update(stats.items, stats.pages)
-                        with interrupts_held(hold):
-                            writer.write(item)
-                        total += 1
-            except BrokenPipeError:
-                raise
-            except BaseException:
-                progress.clear()
-                with interrupts_held(hold):
-                    writer.abort()
-                raise
-            finally:
-                progress.clear()
-        return total
+            return await walk_into(pager, writer, progress, hold=hold)
 
     total = asyncio.run(walk())
     with interrupts_held(hold):
         writer.finish(total, limited=args.max_items is not None and total == args.max_items)
     return ExitCode.OK
+
+
+async def walk_into(
+    pager: AsyncPager[T], writer: ListWriter[T], progress: Progress, *, hold: bool
+) -> int:
+    """Walk ``pager`` into ``writer``, showing ``progress``; return how many items there
+    were. However the walk ends, the progress line is erased; if it fails, ``writer`` is
+    aborted (what it wrote stays well-formed). With ``hold``, Ctrl-C waits for each
+    write to end (see ``interrupts_held``)."""
+    total = 0
+    stats = pager.stats
+    try:
+        async with pager:
+            async for item in pager:
+                progress.update(stats.items, stats.pages)
+                with interrupts_held(hold):
+                    writer.write(item)
+                total += 1
+    except BrokenPipeError:
+        raise
+    except BaseException:
+        progress.clear()
+        with interrupts_held(hold):
+            writer.abort()
+        raise
+    finally:
+        progress.clear()
+    return total
 
 
 def run_object(

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from .. import Job, JobStatus
+from ._common import walk_into
 from ._errors import ExitCode, UsageError
 from ._jobs_edit import register_actions
 from ._options import (
@@ -217,11 +218,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 async def _walk(
     args: argparse.Namespace, writer: ListWriter[Job], progress: Progress, *, hold: bool
 ) -> int:
-    """Walk the jobs into ``writer``, showing ``progress``; return how many there were.
-    However the walk ends, the progress line is erased; if it fails, ``writer`` is
-    aborted (what it wrote stays well-formed). With ``hold``, Ctrl-C waits for each
-    write to end (see ``interrupts_held``)."""
-    total = 0
+    """Walk the jobs into ``writer`` (see `walk_into`); return how many there were."""
     async with make_client(args) as client:
         try:
             jobs = client.iter_jobs(
@@ -232,21 +229,4 @@ async def _walk(
             )
         except ValueError as exc:  # the library's own argument checks, before any request
             raise UsageError(str(exc)) from None
-        stats = jobs.stats
-        try:
-            async with jobs:
-                async for job in jobs:
-                    progress.update(stats.jobs, stats.pages)
-                    with interrupts_held(hold):
-                        writer.write(job)
-                    total += 1
-        except BrokenPipeError:
-            raise
-        except BaseException:
-            progress.clear()
-            with interrupts_held(hold):
-                writer.abort()
-            raise
-        finally:
-            progress.clear()
-    return total
+        return await walk_into(jobs, writer, progress, hold=hold)
