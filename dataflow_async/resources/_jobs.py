@@ -9,9 +9,17 @@ import httpx
 
 from .._converter import paused_gc, structure, structure_page, unstructure
 from .._errors import APIStatusError
-from .._pagination import AsyncPager, WalkStats, job_key, walk_items, walk_pages
+from .._pagination import AsyncPager, WalkStats, job_key, walk_pages
 from ..types import Job, JobNode, JobPage, JobStatus, JobType
-from ._base import DEFAULT_PAGE_SIZE, Requester, Resource, decode, expect_done, options
+from ._base import (
+    DEFAULT_PAGE_SIZE,
+    Requester,
+    Resource,
+    decode,
+    expect_done,
+    item_pager,
+    options,
+)
 from ._bodies import job_fields, job_filters, job_nodes
 from ._validate import (
     check_job_condition,
@@ -149,22 +157,17 @@ class Jobs:
             ValueError: An argument is invalid (`TypeError` for a wrong type); nothing is sent.
         """
         params = job_filters(name, status)
-        check_walk(page_size, max_items, prefetch, start_page)
-        if not isinstance(dedupe, bool):
-            raise ValueError(f"dedupe must be a bool, got {dedupe!r}")
+        check_walk(page_size, max_items, prefetch, start_page, dedupe=dedupe)
         opts = options(timeout, extra_headers)
-        stats = WalkStats()
-        walk = walk_items(
+        return item_pager(
             self._base._fetcher(JOBS_PATH, params, job_page, opts),
-            key=job_key,
+            job_key,
             page_size=page_size,
             max_items=max_items,
             dedupe=dedupe,
             prefetch=prefetch,
             start_page=start_page,
-            stats=stats,
         )
-        return AsyncPager(walk, stats)
 
     async def get(
         self,

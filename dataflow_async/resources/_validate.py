@@ -113,12 +113,17 @@ def check_page(page: Any, limit: Any) -> None:
     check_positive(limit, "limit", minimum=1)
 
 
-def check_walk(page_size: Any, max_items: Any, prefetch: Any, start_page: Any = 0) -> None:
+def check_walk(
+    page_size: Any, max_items: Any, prefetch: Any, start_page: Any = 0, *, dedupe: Any = True
+) -> None:
+    """The arguments of a walk over pages or items (``dedupe`` of a walk over items)."""
     check_positive(page_size, "page_size", minimum=1)
     check_prefetch(prefetch)
     check_positive(start_page, "start_page", minimum=0)
     if max_items is not None:
         check_positive(max_items, "max_items", minimum=0)
+    if not isinstance(dedupe, bool):
+        raise ValueError(f"dedupe must be a bool, got {dedupe!r}")
 
 
 def check_options(timeout: Any, extra_headers: Any) -> None:
