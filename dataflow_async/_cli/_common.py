@@ -109,11 +109,9 @@ def add_object_parser(
     return parser
 
 
-def run_list(
-    args: argparse.Namespace, view: View[T], open_pager: Callable[[DataFlowClient], AsyncPager[T]]
-) -> int:
-    """Walk ``open_pager(client)`` into the chosen list format, as ``jobs list`` does."""
-    check_endpoint(args)
+def list_output(args: argparse.Namespace, view: View[T]) -> tuple[ListWriter[T], Progress]:
+    """The writer of the chosen list format on stdout (made UTF-8), and the progress line
+    on stderr (shown for a table, unless ``--no-progress`` or stderr is no terminal)."""
     ensure_utf8(sys.stdout)
     table = args.format == "table"
     options = WriterOptions(
@@ -127,7 +125,16 @@ def run_list(
         enabled=table and not args.no_progress and wants_progress(sys.stderr, os.environ),
         noun=view.noun,
     )
-    hold = not table
+    return writer, progress
+
+
+def run_list(
+    args: argparse.Namespace, view: View[T], open_pager: Callable[[DataFlowClient], AsyncPager[T]]
+) -> int:
+    """Walk ``open_pager(client)`` into the chosen list format, as ``jobs list`` does."""
+    check_endpoint(args)
+    writer, progress = list_output(args, view)
+    hold = args.format != "table"
 
     async def walk() -> int:
         async with make_client(args) as client:

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 from datetime import datetime
 from typing import Any
 
 from .. import Job, JobStatus
-from ._common import walk_into
+from ._common import list_output, walk_into
 from ._errors import ExitCode, UsageError
 from ._jobs_edit import register_actions
 from ._options import (
@@ -22,7 +21,7 @@ from ._options import (
     choice,
     integer,
 )
-from ._output import LIST_FORMATS, WRITERS, ListWriter, View, WriterOptions, table_view
+from ._output import LIST_FORMATS, ListWriter, View, table_view
 from ._program import PROG
 from ._session import check_endpoint, make_client
 from ._table import BLUE, CYAN, DIM, GREEN, RED, YELLOW, Column
@@ -30,9 +29,6 @@ from ._terminal import (
     Progress,
     ensure_utf8,
     interrupts_held,
-    terminal_width,
-    wants_color,
-    wants_progress,
 )
 
 __all__ = ["JOB_VIEW", "job_status", "register"]
@@ -195,18 +191,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     if args.name is not None and not args.name:
         raise UsageError("argument -n/--name: must not be empty")
     check_endpoint(args)
-    ensure_utf8(sys.stdout)
+    writer, progress = list_output(args, JOB_VIEW)
     table = args.format == "table"
-    options = WriterOptions(
-        color=table and wants_color(args.color, sys.stdout, os.environ),
-        width=terminal_width(sys.stdout, os.environ) if table else None,
-        headers=not args.no_headers,
-    )
-    writer = WRITERS[args.format](sys.stdout, JOB_VIEW, options)
-    progress = Progress(
-        sys.stderr,
-        enabled=table and not args.no_progress and wants_progress(sys.stderr, os.environ),
-    )
     if progress.enabled:
         ensure_utf8(sys.stderr)
     total = asyncio.run(_walk(args, writer, progress, hold=not table))
