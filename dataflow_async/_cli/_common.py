@@ -109,17 +109,24 @@ def add_object_parser(
     return parser
 
 
-def list_output(args: argparse.Namespace, view: View[T]) -> tuple[ListWriter[T], Progress]:
-    """The writer of the chosen list format on stdout (made UTF-8), and the progress line
-    on stderr (shown for a table, unless ``--no-progress`` or stderr is no terminal)."""
-    ensure_utf8(sys.stdout)
+def list_writer(args: argparse.Namespace, view: View[T]) -> ListWriter[T]:
+    """The writer of the chosen list format on stdout: colour and width for a table on a
+    terminal, headers unless ``--no-headers``."""
     table = args.format == "table"
     options = WriterOptions(
         color=table and wants_color(args.color, sys.stdout, os.environ),
         width=terminal_width(sys.stdout, os.environ) if table else None,
         headers=not args.no_headers,
     )
-    writer = WRITERS[args.format](sys.stdout, view, options)
+    return WRITERS[args.format](sys.stdout, view, options)
+
+
+def list_output(args: argparse.Namespace, view: View[T]) -> tuple[ListWriter[T], Progress]:
+    """The writer of the chosen list format on stdout (made UTF-8), and the progress line
+    on stderr (shown for a table, unless ``--no-progress`` or stderr is no terminal)."""
+    ensure_utf8(sys.stdout)
+    table = args.format == "table"
+    writer = list_writer(args, view)
     progress = Progress(
         sys.stderr,
         enabled=table and not args.no_progress and wants_progress(sys.stderr, os.environ),
