@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
-import logging
 import time
 from collections.abc import Callable, Mapping
 from email.utils import parsedate_to_datetime
@@ -14,6 +12,7 @@ from typing import Any
 import httpx
 
 from . import _cancel_safe, _loop_guard
+from ._attempt import Outcome, log_attempt, send_once, shrink_all
 from ._auth import NcpSignatureAuth
 from ._errors import (
     AmbiguousWriteError,
@@ -25,34 +24,20 @@ from ._errors import (
     NotFoundError,
     QuotaExceededError,
     RateLimitError,
-    RequestNotSentError,
 )
 from ._logging import logger
 from ._retry import RetryBudget, RetryPolicy
-from ._status import (
-    decode_json,
-    redirect_error,
-    refused,
-    safe_headers,
-    status_error,
-    timeout_message,
-)
+from ._status import decode_json, safe_headers, status_error
 
 __all__ = ["Requester", "decode_json", "safe_headers", "status_error"]
 
 _HEADERS = {"Accept": "application/json", "Accept-Encoding": "gzip, deflate"}
 METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
-ATTEMPT_FACTOR = 2.0
-"""From its first byte written, an exchange lasts at most this many times the longest of
-the connect, read and write timeouts, however slowly the server answers."""
 DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024
 """8 MiB of decoded body. A 1000-job page of the emulator's longest jobs is 0.38 MB;
 with every name at the 100-character maximum, escaped as ``\\uXXXX``, about 0.93 MB."""
 CLOCK_SKEW_THRESHOLD = 60.0
 """Seconds the local clock may be off before a 401 is read as clock skew."""
-
-Outcome = httpx.Response | APIStatusError | APIConnectionError
-_NO_SLOTS = contextlib.nullcontext()
 
 
 class Requester:
@@ -145,13 +130,13 @@ class Requester:
                 params=params,
                 json=json,
                 headers=headers,
-                timeout=_shrink_all(limit, remaining),
+                timeout=shrink_all(limit, remaining),
             )
             started = time.perf_counter()
-            outcome, written = await self._attempt(
+            outcome, written = await self._send_once(
                 request, limit, remaining, on_sent if call.attempt == 1 else None
             )
-            self._log_attempt(request, outcome, call.attempt, started)
+            log_attempt(request, outcome, call.attempt, started)
             if isinstance(outcome, httpx.Response):
                 self.budget.record_success()
                 return outcome
@@ -168,6 +153,26 @@ class Requester:
             call.log_retry(delay, outcome)
             await self.retry.sleep(delay)
             call.retries += 1
+
+    async def _send_once(
+        self,
+        request: httpx.Request,
+        limit: httpx.Timeout,
+        remaining: float | None,
+        on_sent: Callable[[], None] | None,
+    ) -> tuple[Outcome, bool]:
+        """Send once (`send_once`) with this requester's auth, transport, slots and cap."""
+        return await send_once(
+            self.http_client,
+            request,
+            auth=self.auth,
+            transport=self._httpx_transport,
+            slots=self._slots,
+            max_bytes=self.max_response_bytes,
+            limit=limit,
+            remaining=remaining,
+            on_sent=on_sent,
+        )
 
     def _call_timeout(self, timeout: float | httpx.Timeout | None) -> httpx.Timeout:
         if timeout is None:
@@ -192,49 +197,6 @@ class Requester:
             )
             return None
         return delay
-
-    async def _attempt(
-        self,
-        request: httpx.Request,
-        limit: httpx.Timeout,
-        remaining: float | None,
-        on_sent: Callable[[], None] | None,
-    ) -> tuple[Outcome, bool]:
-        """Send once: the successful response, or the error it amounts to; and whether
-        the request started to be written."""
-        auth = self.auth if self.auth is not None else httpx.USE_CLIENT_DEFAULT
-        transport = self._httpx_transport
-        clock = _AttemptClock(limit, remaining)
-        try:
-            async with asyncio.timeout_at(clock.start()) as timer, self._slots or _NO_SLOTS:
-                clock.timer = timer
-                response = await _cancel_safe.send(
-                    self.http_client,
-                    request,
-                    auth=auth,
-                    pool=transport._pool if transport is not None else None,
-                    max_bytes=self.max_response_bytes,
-                    on_sent=on_sent,
-                    on_written=clock.mark_written,
-                )
-        except TimeoutError:
-            return APITimeoutError(clock.reason(), request=request), clock.written
-        except httpx.TimeoutException as exc:
-            return APITimeoutError(timeout_message(exc, limit), request=request), clock.written
-        except httpx.LocalProtocolError:
-            raise RequestNotSentError(refused(request)) from None
-        except httpx.UnsupportedProtocol:
-            raise
-        except httpx.RequestError as exc:
-            # Transport errors, and a body that cannot be decoded (a broken gzip stream):
-            # both are a response that did not arrive whole.
-            message = f"connection failed ({type(exc).__name__}: {exc})"
-            return APIConnectionError(message, request=request), clock.written
-        if response.is_redirect or 300 <= response.status_code < 400:
-            raise redirect_error(response)
-        if response.is_success:
-            return response, clock.written
-        return status_error(response), clock.written
 
     @functools.cached_property
     def _httpx_transport(self) -> httpx.AsyncHTTPTransport | None:
@@ -286,26 +248,6 @@ class Requester:
         if retries >= policy.max_retries:
             return None
         return retry_after if retry_after is not None else policy.backoff(retries)
-
-    @staticmethod
-    def _log_attempt(
-        request: httpx.Request, outcome: Outcome, attempt: int, started: float
-    ) -> None:
-        if not logger.isEnabledFor(logging.DEBUG):
-            return
-        response = outcome if isinstance(outcome, httpx.Response) else None
-        if isinstance(outcome, APIStatusError):
-            response = outcome.response
-        status = response.status_code if response is not None else type(outcome).__name__
-        logger.debug(
-            "%s %s -> %s (attempt %d, %.1f ms) %s",
-            request.method,
-            request.url.raw_path.decode("ascii"),
-            status,
-            attempt,
-            (time.perf_counter() - started) * 1000,
-            safe_headers(response.headers) if response is not None else {},
-        )
 
 
 class _Call:
@@ -383,71 +325,6 @@ def _request(error: DataFlowError) -> httpx.Request | None:
         return error.request
     response = error.response if isinstance(error, APIStatusError) else None
     return response.request if response is not None else None
-
-
-class _AttemptClock:
-    """The total time of one attempt. Waiting for a pool slot and connecting are bounded
-    by their own timeouts; from the first byte of the request written, the exchange has
-    ``ATTEMPT_FACTOR`` times the longest of the connect/read/write timeouts, in total."""
-
-    def __init__(self, limit: httpx.Timeout, remaining: float | None) -> None:
-        self.loop = asyncio.get_running_loop()
-        values = [v for v in (limit.connect, limit.read, limit.write) if v is not None]
-        self.total = ATTEMPT_FACTOR * max(values) if len(values) == 3 else None
-        before = None if limit.pool is None or limit.connect is None else limit.pool + limit.connect
-        self.before = before
-        self.deadline_at = None if remaining is None else self.loop.time() + remaining
-        self.written = False
-        self.timer: asyncio.Timeout | None = None
-        self.when: float | None = None
-
-    def start(self) -> float | None:
-        """When the attempt times out, before anything is written (loop time)."""
-        own = None
-        if self.total is not None and self.before is not None:
-            own = self.loop.time() + self.before + self.total
-        self.when = _earliest(own, self.deadline_at)
-        return self.when
-
-    def mark_written(self) -> None:
-        """The request starts to be written: from now, ``total`` seconds at most."""
-        self.written = True
-        timer = self.timer
-        if timer is None or timer.expired() or self.total is None:
-            return
-        self.when = _earliest(self.loop.time() + self.total, self.deadline_at)
-        timer.reschedule(self.when)
-
-    def reason(self) -> str:
-        if self.deadline_at is not None and self.when == self.deadline_at:
-            why = "the call's deadline ran out during the request"
-        elif self.written:
-            why = f"the exchange took longer than {self.total:g} s in total"
-        else:
-            why = "no connection was ready in time"
-        after = "after connecting" if self.written else "before the request was sent"
-        return f"timed out {after}: {why}"
-
-
-def _earliest(a: float | None, b: float | None) -> float | None:
-    if a is None or b is None:
-        return b if a is None else a
-    return min(a, b)
-
-
-def _shrink_all(limit: httpx.Timeout, remaining: float | None) -> httpx.Timeout:
-    if remaining is None:
-        return limit
-    return httpx.Timeout(
-        connect=_shrink(limit.connect, remaining),
-        read=_shrink(limit.read, remaining),
-        write=_shrink(limit.write, remaining),
-        pool=_shrink(limit.pool, remaining),
-    )
-
-
-def _shrink(value: float | None, remaining: float) -> float:
-    return remaining if value is None else min(value, remaining)
 
 
 def _reason(error: Exception) -> str:

@@ -73,6 +73,25 @@ async def run_workflow(
         workflows, workflow_id, trigger_id, since, expected, poll, deadline, ambiguous
     )
     remaining = None if deadline.at is None else max(deadline.remaining() or 0, 1e-9)
+    finished = await _wait_all(executions, started, poll, remaining, cancel_on_abandon)
+    return WorkflowRun(
+        workflow_id=workflow_id,
+        trigger_id=trigger_id,
+        executions=finished,
+        status=_overall(finished),
+    )
+
+
+async def _wait_all(
+    executions: ExecutionsAPI,
+    started: list[JobExecution],
+    poll: PollPolicy,
+    remaining: float | None,
+    cancel_on_abandon: bool,
+) -> tuple[JobExecution, ...]:
+    """Wait for every execution in ``started`` to finish, side by side; the first
+    `DataFlowError` of a wait is raised as itself. Cancelled, with ``cancel_on_abandon``
+    the executions not yet finished are cancelled first."""
     tasks: list[asyncio.Task[JobExecution]] = []
     try:
         async with asyncio.TaskGroup() as group:
@@ -97,13 +116,7 @@ async def run_workflow(
         if isinstance(first, DataFlowError):
             raise first from None
         raise
-    finished = tuple(task.result() for task in tasks)
-    return WorkflowRun(
-        workflow_id=workflow_id,
-        trigger_id=trigger_id,
-        executions=finished,
-        status=_overall(finished),
-    )
+    return tuple(task.result() for task in tasks)
 
 
 async def _find_started(

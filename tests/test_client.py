@@ -74,6 +74,7 @@ async def test_list_jobs_rejects_bad_arguments_before_sending(
         ("iter_job_pages", {"status": ""}),
         ("iter_job_pages", {"prefetch": -1}),
         ("iter_jobs", {"prefetch": 1.0}),
+        ("iter_jobs", {"dedupe": 1}),
     ],
 )
 async def test_iterators_reject_bad_arguments_at_call(

@@ -21,7 +21,15 @@ from typing import Any, TypeVar
 from .. import AsyncPager, DataFlowClient
 from ._errors import ExitCode, UsageError
 from ._options import CliParser, Subcommands, add_connection_options, add_output_options, integer
-from ._output import LIST_FORMATS, OBJECT_FORMATS, WRITERS, View, WriterOptions, write_object
+from ._output import (
+    LIST_FORMATS,
+    OBJECT_FORMATS,
+    WRITERS,
+    ListWriter,
+    View,
+    WriterOptions,
+    write_object,
+)
 from ._sanitize import json_safe, one_line
 from ._session import check_endpoint, make_client
 from ._terminal import (
@@ -101,54 +109,78 @@ def add_object_parser(
     return parser
 
 
-def run_list(
-    args: argparse.Namespace, view: View[T], open_pager: Callable[[DataFlowClient], AsyncPager[T]]
-) -> int:
-    """Walk ``open_pager(client)`` into the chosen list format, as ``jobs list`` does."""
-    check_endpoint(args)
-    ensure_utf8(sys.stdout)
+def list_writer(args: argparse.Namespace, view: View[T]) -> ListWriter[T]:
+    """The writer of the chosen list format on stdout: colour and width for a table on a
+    terminal, headers unless ``--no-headers``."""
     table = args.format == "table"
     options = WriterOptions(
         color=table and wants_color(args.color, sys.stdout, os.environ),
         width=terminal_width(sys.stdout, os.environ) if table else None,
         headers=not args.no_headers,
     )
-    writer = WRITERS[args.format](sys.stdout, view, options)
+    return WRITERS[args.format](sys.stdout, view, options)
+
+
+def list_output(args: argparse.Namespace, view: View[T]) -> tuple[ListWriter[T], Progress]:
+    """The writer of the chosen list format on stdout (made UTF-8), and the progress line
+    on stderr (shown for a table, unless ``--no-progress`` or stderr is no terminal)."""
+    ensure_utf8(sys.stdout)
+    table = args.format == "table"
+    writer = list_writer(args, view)
     progress = Progress(
         sys.stderr,
         enabled=table and not args.no_progress and wants_progress(sys.stderr, os.environ),
         noun=view.noun,
     )
-    hold = not table
+    return writer, progress
+
+
+def run_list(
+    args: argparse.Namespace, view: View[T], open_pager: Callable[[DataFlowClient], AsyncPager[T]]
+) -> int:
+    """Walk ``open_pager(client)`` into the chosen list format, as ``jobs list`` does."""
+    check_endpoint(args)
+    writer, progress = list_output(args, view)
+    hold = args.format != "table"
 
     async def walk() -> int:
-        total = 0
         async with make_client(args) as client:
             with library_checks():
                 pager = open_pager(client)
-            stats = pager.stats
-            try:
-                async with pager:
-                    async for item in pager:
-                        progress.update(stats.items, stats.pages)
-                        with interrupts_held(hold):
-                            writer.write(item)
-                        total += 1
-            except BrokenPipeError:
-                raise
-            except BaseException:
-                progress.clear()
-                with interrupts_held(hold):
-                    writer.abort()
-                raise
-            finally:
-                progress.clear()
-        return total
+            return await walk_into(pager, writer, progress, hold=hold)
 
     total = asyncio.run(walk())
     with interrupts_held(hold):
         writer.finish(total, limited=args.max_items is not None and total == args.max_items)
     return ExitCode.OK
+
+
+async def walk_into(
+    pager: AsyncPager[T], writer: ListWriter[T], progress: Progress, *, hold: bool
+) -> int:
+    """Walk ``pager`` into ``writer``, showing ``progress``; return how many items there
+    were. However the walk ends, the progress line is erased; if it fails, ``writer`` is
+    aborted (what it wrote stays well-formed). With ``hold``, Ctrl-C waits for each
+    write to end (see ``interrupts_held``)."""
+    total = 0
+    stats = pager.stats
+    try:
+        async with pager:
+            async for item in pager:
+                progress.update(stats.items, stats.pages)
+                with interrupts_held(hold):
+                    writer.write(item)
+                total += 1
+    except BrokenPipeError:
+        raise
+    except BaseException:
+        progress.clear()
+        with interrupts_held(hold):
+            writer.abort()
+        raise
+    finally:
+        progress.clear()
+    return total
 
 
 def run_object(

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 from datetime import datetime
 from typing import Any
 
 from .. import Job, JobStatus
+from ._common import list_output, walk_into
 from ._errors import ExitCode, UsageError
 from ._jobs_edit import register_actions
 from ._options import (
@@ -21,7 +21,7 @@ from ._options import (
     choice,
     integer,
 )
-from ._output import LIST_FORMATS, WRITERS, ListWriter, View, WriterOptions, table_view
+from ._output import LIST_FORMATS, ListWriter, View, table_view
 from ._program import PROG
 from ._session import check_endpoint, make_client
 from ._table import BLUE, CYAN, DIM, GREEN, RED, YELLOW, Column
@@ -29,9 +29,6 @@ from ._terminal import (
     Progress,
     ensure_utf8,
     interrupts_held,
-    terminal_width,
-    wants_color,
-    wants_progress,
 )
 
 __all__ = ["JOB_VIEW", "job_status", "register"]
@@ -194,18 +191,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     if args.name is not None and not args.name:
         raise UsageError("argument -n/--name: must not be empty")
     check_endpoint(args)
-    ensure_utf8(sys.stdout)
+    writer, progress = list_output(args, JOB_VIEW)
     table = args.format == "table"
-    options = WriterOptions(
-        color=table and wants_color(args.color, sys.stdout, os.environ),
-        width=terminal_width(sys.stdout, os.environ) if table else None,
-        headers=not args.no_headers,
-    )
-    writer = WRITERS[args.format](sys.stdout, JOB_VIEW, options)
-    progress = Progress(
-        sys.stderr,
-        enabled=table and not args.no_progress and wants_progress(sys.stderr, os.environ),
-    )
     if progress.enabled:
         ensure_utf8(sys.stderr)
     total = asyncio.run(_walk(args, writer, progress, hold=not table))
@@ -217,11 +204,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 async def _walk(
     args: argparse.Namespace, writer: ListWriter[Job], progress: Progress, *, hold: bool
 ) -> int:
-    """Walk the jobs into ``writer``, showing ``progress``; return how many there were.
-    However the walk ends, the progress line is erased; if it fails, ``writer`` is
-    aborted (what it wrote stays well-formed). With ``hold``, Ctrl-C waits for each
-    write to end (see ``interrupts_held``)."""
-    total = 0
+    """Walk the jobs into ``writer`` (see `walk_into`); return how many there were."""
     async with make_client(args) as client:
         try:
             jobs = client.iter_jobs(
@@ -232,21 +215,4 @@ async def _walk(
             )
         except ValueError as exc:  # the library's own argument checks, before any request
             raise UsageError(str(exc)) from None
-        stats = jobs.stats
-        try:
-            async with jobs:
-                async for job in jobs:
-                    progress.update(stats.jobs, stats.pages)
-                    with interrupts_held(hold):
-                        writer.write(job)
-                    total += 1
-        except BrokenPipeError:
-            raise
-        except BaseException:
-            progress.clear()
-            with interrupts_held(hold):
-                writer.abort()
-            raise
-        finally:
-            progress.clear()
-    return total
+        return await walk_into(jobs, writer, progress, hold=hold)

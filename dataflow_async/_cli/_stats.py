@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import TypeVar
 
 from .. import DataFlowClient
-from ._common import add_object_parser, library_checks, run_object
+from ._common import add_object_parser, library_checks, list_writer, run_object
 from ._errors import ExitCode
 from ._options import CliParser, Subcommands, add_connection_options, add_output_options
-from ._output import LIST_FORMATS, WRITERS, View, WriterOptions
+from ._output import LIST_FORMATS, View
 from ._program import PROG
 from ._session import check_endpoint, make_client
-from ._terminal import ensure_utf8, interrupts_held, terminal_width, wants_color
+from ._terminal import ensure_utf8, interrupts_held
 from ._views import BUCKET_VIEW, RESULT_VIEW, TIME_POINT_VIEW
 
 __all__ = ["moment", "register"]
@@ -141,13 +140,7 @@ def _run_series(
                 return await call(client)
 
     items = asyncio.run(fetch())
-    table = args.format == "table"
-    options = WriterOptions(
-        color=table and wants_color(args.color, sys.stdout, os.environ),
-        width=terminal_width(sys.stdout, os.environ) if table else None,
-        headers=not args.no_headers,
-    )
-    writer = WRITERS[args.format](sys.stdout, view, options)
+    writer = list_writer(args, view)
     with interrupts_held():
         for item in items:
             writer.write(item)

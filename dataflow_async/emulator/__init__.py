@@ -29,10 +29,10 @@ from ._app import (
     RequestRecord,
 )
 from ._clock import ManualClock
+from ._fault_plan import FaultPlan
 from ._faults import (
     DropConnection,
     Fault,
-    FaultPlan,
     Latency,
     LostResponse,
     MalformedBody,

@@ -14,8 +14,6 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
-import attrs
-
 from ._asgi import (
     MAX_BODY_BYTES,
     Receive,
@@ -25,10 +23,10 @@ from ._asgi import (
     read_body,
     send_response,
 )
+from ._fault_plan import FaultPlan
 from ._faults import (
     DropConnection,
     Fault,
-    FaultPlan,
     Latency,
     LostResponse,
     MalformedBody,
@@ -39,7 +37,9 @@ from ._faults import (
 from ._gateway import ACCESS_KEY, TIMESTAMP, authenticate, fault_response, header, too_large
 from ._joblist import JobList
 from ._lifecycle import Executions
+from ._record import RequestRecord
 from ._routes import NO_BODY, Call, resolve
+from ._routes._common import CountMode
 from ._store import Store
 from ._validate import JOB_STATUSES
 from ._wire import ApiError, Response, gateway_error, no_route, parse_query
@@ -65,48 +65,12 @@ DEFAULT_SECRET_KEY = "EMULATORSECRETKEY"
 #: The path of getJobs (the first route the emulator served).
 JOBS_PATH = "/api/v1/jobs"
 
-CountMode: TypeAlias = Literal["page", "total"]
 #: Which revision of the API the emulator speaks: ``"G1"`` (2025) or ``"G2"`` (2026).
 ApiVersion: TypeAlias = Literal["G1", "G2"]
 
 _WRITES = ("POST", "PUT", "PATCH", "DELETE")
 # Methods whose body is read as JSON; a DELETE's body, if any, is ignored.
 _WITH_BODY = ("POST", "PUT", "PATCH")
-
-
-@attrs.frozen
-class RequestRecord:
-    """One request as the emulator saw it, kept in ``EmulatorApp.requests`` for assertions.
-
-    ``target`` is the request target exactly as received (path plus ``?query``, still
-    percent-encoded). ``status`` is the status the emulator answered with (for a dropped
-    or truncated response, the status of the response it started). It is ``None`` for a
-    request whose `Latency` wait was cancelled (by an in-process read timeout, or
-    by a server shutting down): the record is made when the wait is cancelled; the
-    emulator then starts a 503 response head and leaves it unfinished, only so that the
-    connection is closed (the client sees it break, not an error page), and that 503 is
-    not recorded. ``fault`` names the injected fault (``"throttle"``, ...) or is ``None``.
-    ``timestamp`` and ``access_key`` are the signature headers as sent (``None`` when
-    missing); ``received_at`` is the emulator's (skewed) clock when the request arrived,
-    in epoch seconds.
-
-    Attributes:
-        method: The request's method.
-        target: The request target as received.
-        status: The status answered; `None` for a cancelled `Latency` wait.
-        fault: The name of the injected fault, or `None`.
-        timestamp: The `x-ncp-apigw-timestamp` header, or `None`.
-        access_key: The `x-ncp-iam-access-key` header, or `None`.
-        received_at: The emulator's clock when the request arrived, in epoch seconds.
-    """
-
-    method: str
-    target: str
-    status: int | None
-    fault: str | None
-    timestamp: str | None
-    access_key: str | None
-    received_at: float = 0.0
 
 
 class EmulatorApp:
@@ -337,14 +301,7 @@ class EmulatorApp:
             now = self.now()
         response = self._respond(fault, method, raw_path, query, body, headers, now)
         record(response.status, fault)
-        if isinstance(fault, DropConnection) or (
-            isinstance(fault, LostResponse) and fault.status is None
-        ):
-            await send_response(send, response, now, sent=0)
-        elif isinstance(fault, TruncatedBody):
-            await send_response(send, response, now, sent=int(len(response.body) * fault.fraction))
-        else:
-            await send_response(send, response, now)
+        await _send_as_faulted(send, response, fault, now)
 
     def _respond(
         self,
@@ -402,3 +359,15 @@ class EmulatorApp:
                 return handler(call)
         except ApiError as exc:
             return exc.response
+
+
+async def _send_as_faulted(send: Send, response: Response, fault: Fault | None, now: float) -> None:
+    """Send ``response`` whole, or break it off as a dropped or truncated one."""
+    if isinstance(fault, DropConnection) or (
+        isinstance(fault, LostResponse) and fault.status is None
+    ):
+        await send_response(send, response, now, sent=0)
+    elif isinstance(fault, TruncatedBody):
+        await send_response(send, response, now, sent=int(len(response.body) * fault.fraction))
+    else:
+        await send_response(send, response, now)

@@ -213,48 +213,68 @@ def _make_jobs(n: int, rng: Random) -> list[dict[str, Any]]:
     append = jobs.append
     for i, job_id in enumerate(ids):
         name = f"{stems[i]} {i:06d}" if spaced[i] & 1 else f"{stems[i]}{i % 1000:03d}"
-        execution = executions[i]
-        job: dict[str, Any]
-        if execution is not None:
-            job = {
-                "jobId": job_id,
-                "name": name,
-                "type": types[i],
-                "status": statuses[i],
-                "lastExecutionStatus": execution,
-                "createdDate": created_s[i],
-                "updatedDate": updated_s[i],
-                "lastExecutionDate": executed_s[i],
-                "resourceId": job_id,
-                "disabled": disabled[i],
-            }
-        elif nulls[i]:
-            # Never ran, and says so with nulls.
-            job = {
-                "jobId": job_id,
-                "name": name,
-                "type": types[i],
-                "status": statuses[i],
-                "lastExecutionStatus": None,
-                "createdDate": created_s[i],
-                "updatedDate": updated_s[i],
-                "lastExecutionDate": None,
-                "resourceId": job_id,
-                "disabled": disabled[i],
-            }
-        else:
-            # Never ran, and the execution fields are simply absent.
-            job = {
-                "jobId": job_id,
-                "name": name,
-                "type": types[i],
-                "status": statuses[i],
-                "createdDate": created_s[i],
-                "updatedDate": updated_s[i],
-                "resourceId": job_id,
-                "disabled": disabled[i],
-            }
+        job = _job_record(
+            job_id,
+            name,
+            (types[i], statuses[i], executions[i]),
+            (created_s[i], updated_s[i], executed_s[i]),
+            nulls[i],
+            disabled[i],
+        )
         if concurrency[i]:
             job["maxConcurrentRuns"] = 1 + (runs[i] & 7)
         append(job)
     return jobs
+
+
+def _job_record(
+    job_id: str,
+    name: str,
+    kinds: tuple[str, str, str | None],
+    dates: tuple[str, str, str],
+    with_nulls: bool,
+    disabled: bool,
+) -> dict[str, Any]:
+    """One job as listed: ``kinds`` are its type, status and last execution's status
+    (``None``: never ran, said with nulls when ``with_nulls``, else by absent fields);
+    ``dates`` its created, updated and last execution dates."""
+    kind, status, execution = kinds
+    created, updated, executed = dates
+    if execution is not None:
+        return {
+            "jobId": job_id,
+            "name": name,
+            "type": kind,
+            "status": status,
+            "lastExecutionStatus": execution,
+            "createdDate": created,
+            "updatedDate": updated,
+            "lastExecutionDate": executed,
+            "resourceId": job_id,
+            "disabled": disabled,
+        }
+    if with_nulls:
+        # Never ran, and says so with nulls.
+        return {
+            "jobId": job_id,
+            "name": name,
+            "type": kind,
+            "status": status,
+            "lastExecutionStatus": None,
+            "createdDate": created,
+            "updatedDate": updated,
+            "lastExecutionDate": None,
+            "resourceId": job_id,
+            "disabled": disabled,
+        }
+    # Never ran, and the execution fields are simply absent.
+    return {
+        "jobId": job_id,
+        "name": name,
+        "type": kind,
+        "status": status,
+        "createdDate": created,
+        "updatedDate": updated,
+        "resourceId": job_id,
+        "disabled": disabled,
+    }

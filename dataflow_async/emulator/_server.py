@@ -204,42 +204,12 @@ def run_emulator(
             leaving the block. An exception raised by the block itself propagates
             unchanged, with the server's failure added as a note.
     """
-    if app is None:
-        job_list = make_jobs(jobs, seed=seed) if isinstance(jobs, int) else jobs
-        app = EmulatorApp(job_list, **app_kwargs)
-    elif jobs is not None or app_kwargs:
-        raise TypeError("pass either an app or the options to build one (jobs, ...), not both")
+    app = _app_to_serve(app, jobs, seed, app_kwargs)
     credentials = _first_credentials(app)
     sock = _bind(host, port)
     try:
-        server = _make_server(app)
-        started = threading.Event()
-        errors: list[BaseException] = []
-
-        def run() -> None:
-            ident = threading.get_ident()
-            _QUIET.add(ident)
-            try:
-                asyncio.run(_serve(server, sock, started.set))
-            except BaseException as exc:
-                errors.append(exc)
-            finally:
-                _QUIET.discard(ident)
-                started.set()
-
         bound_port: int = sock.getsockname()[1]
-        thread = threading.Thread(target=run, name=f"dataflow-emulator:{bound_port}", daemon=True)
-        thread.start()
-        try:
-            started.wait(_START_TIMEOUT)
-            if errors:
-                raise RuntimeError("the emulator failed to start") from errors[0]
-            if not server.started:
-                raise RuntimeError(f"the emulator did not start within {_START_TIMEOUT:g} s")
-        except BaseException:
-            _stop(server, thread)
-            raise
-        try:
+        with _served_in_thread(_make_server(app), sock, bound_port):
             yield RunningEmulator(
                 url=_url(host, bound_port),
                 app=app,
@@ -247,17 +217,67 @@ def run_emulator(
                 host=host,
                 port=bound_port,
             )
-        except BaseException as exc:
-            # The with-block's own error wins; a server failure is only noted on it.
-            _stop(server, thread)
-            if errors:
-                exc.add_note(f"the emulator's server thread also failed: {errors[0]!r}")
-            raise
-        _stop(server, thread)
-        if errors:
-            raise RuntimeError("the emulator stopped with an error while serving") from errors[0]
     finally:
         sock.close()
+
+
+def _app_to_serve(
+    app: EmulatorApp | None,
+    jobs: int | Sequence[Mapping[str, Any]] | None,
+    seed: int,
+    app_kwargs: Mapping[str, Any],
+) -> EmulatorApp:
+    """``app``, or one built from ``jobs`` and the options; ``TypeError`` for both."""
+    if app is None:
+        job_list = make_jobs(jobs, seed=seed) if isinstance(jobs, int) else jobs
+        return EmulatorApp(job_list, **app_kwargs)
+    if jobs is not None or app_kwargs:
+        raise TypeError("pass either an app or the options to build one (jobs, ...), not both")
+    return app
+
+
+@contextlib.contextmanager
+def _served_in_thread(server: uvicorn.Server, sock: socket.socket, port: int) -> Iterator[None]:
+    """Serve on ``sock`` from a daemon thread for the length of the block, then stop.
+
+    The block's own error wins; a failure of the server is only noted on it. Without
+    one, a failure of the server is raised as `RuntimeError` on leaving.
+    """
+    started = threading.Event()
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        ident = threading.get_ident()
+        _QUIET.add(ident)
+        try:
+            asyncio.run(_serve(server, sock, started.set))
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            _QUIET.discard(ident)
+            started.set()
+
+    thread = threading.Thread(target=run, name=f"dataflow-emulator:{port}", daemon=True)
+    thread.start()
+    try:
+        started.wait(_START_TIMEOUT)
+        if errors:
+            raise RuntimeError("the emulator failed to start") from errors[0]
+        if not server.started:
+            raise RuntimeError(f"the emulator did not start within {_START_TIMEOUT:g} s")
+    except BaseException:
+        _stop(server, thread)
+        raise
+    try:
+        yield
+    except BaseException as exc:
+        _stop(server, thread)
+        if errors:
+            exc.add_note(f"the emulator's server thread also failed: {errors[0]!r}")
+        raise
+    _stop(server, thread)
+    if errors:
+        raise RuntimeError("the emulator stopped with an error while serving") from errors[0]
 
 
 def _stop(server: uvicorn.Server, thread: threading.Thread) -> None:

@@ -4,7 +4,7 @@ deletes and cancels, and paging generic over the item type."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from typing import Any, Protocol, TypeVar
 
 import httpx
@@ -12,7 +12,7 @@ import httpx
 from .._converter import paused_gc, structure_page
 from .._errors import UnexpectedResponseError
 from .._json import JSONDecodeError, loads
-from .._pagination import AsyncPager, FetchPage, LimitedFetch, WalkStats, walk_items
+from .._pagination import AsyncPager, FetchPage, LimitedFetch, PageLike, WalkStats, walk_items
 from .._status import excerpt
 from ..types import Page
 from ._validate import check_options, check_walk
@@ -156,22 +156,17 @@ class Resource:
         start_page: int = 0,
     ) -> AsyncPager[T]:
         """Every item of a list operation, page after page (checked now, sent later)."""
-        check_walk(page_size, max_items, prefetch, start_page)
-        if not isinstance(dedupe, bool):
-            raise ValueError(f"dedupe must be a bool, got {dedupe!r}")
-        stats = WalkStats()
+        check_walk(page_size, max_items, prefetch, start_page, dedupe=dedupe)
         finish = functools.partial(_finish_page, item_cls, "GET " + path)
-        walk = walk_items(
+        return item_pager(
             self._fetcher(path, params, finish, opts),
-            key=key,
+            key,
             page_size=page_size,
             max_items=max_items,
             dedupe=dedupe,
             prefetch=prefetch,
             start_page=start_page,
-            stats=stats,
         )
-        return AsyncPager(walk, stats)
 
     async def _list_page(
         self,
@@ -186,6 +181,31 @@ class Resource:
             "GET", path, opts, params={**params, "page": page, "limit": limit}
         )
         return _finish_page(item_cls, f"GET {path}", response, page, limit)
+
+
+def item_pager(
+    fetch: FetchPage[PageLike[T]],
+    key: Callable[[T], Hashable],
+    *,
+    page_size: int,
+    max_items: int | None,
+    dedupe: bool,
+    prefetch: int,
+    start_page: int,
+) -> AsyncPager[T]:
+    """The pager of a walk over items, its arguments already checked (`check_walk`)."""
+    stats = WalkStats()
+    walk = walk_items(
+        fetch,
+        key=key,
+        page_size=page_size,
+        max_items=max_items,
+        dedupe=dedupe,
+        prefetch=prefetch,
+        start_page=start_page,
+        stats=stats,
+    )
+    return AsyncPager(walk, stats)
 
 
 def _finish_page(

@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import AsyncGenerator, Callable, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from contextlib import aclosing
 from typing import Any
 
-import attrs
 import httpx
 
 from .. import _awaiting
-from .._converter import structure, unstructure
+from .._converter import structure
 from .._errors import BadRequestError, ConcurrencyLimitError
 from .._pagination import AsyncPager
 from .._polling import PollPolicy
 from ..types import JobExecution, Page
 from ._base import DEFAULT_PAGE_SIZE, Requester, Resource, decode, expect_done, options
+from ._bodies import start_body
 from ._jobs import JOBS_PATH
-from ._validate import check_job_condition, check_page, check_parameters, path_id
+from ._validate import check_flag, check_page, path_id
+from ._waiting import check_poll, server_clock
 
 __all__ = ["Executions", "concurrency_limit"]
 
@@ -84,7 +84,7 @@ class Executions:
             query["workflowId"] = _query_id("workflow_id", workflow_id)
         if trigger_id is not None:
             query["triggerId"] = _query_id("trigger_id", trigger_id)
-        body = _start_body(job_condition, parameters)
+        body = start_body(job_condition, parameters)
         opts = options(timeout, extra_headers)
         try:
             response = await self._base._send("POST", path, opts, params=query or None, json=body)
@@ -325,14 +325,10 @@ class Executions:
         """
         path_id("job_id", job_id)
         _awaiting.check_timeout(timeout)
-        for name, flag in (
-            ("raise_on_failure", raise_on_failure),
-            ("cancel_on_abandon", cancel_on_abandon),
-            ("wait_for_slot", wait_for_slot),
-        ):
-            if not isinstance(flag, bool):
-                raise TypeError(f"{name} must be a bool, got {flag!r}")
-        _start_body(job_condition, parameters)  # bad arguments fail before anything is sent
+        check_flag(raise_on_failure, "raise_on_failure")
+        check_flag(cancel_on_abandon, "cancel_on_abandon")
+        check_flag(wait_for_slot, "wait_for_slot")
+        start_body(job_condition, parameters)  # bad arguments fail before anything is sent
         return await _awaiting.run(
             self,
             job_id,
@@ -344,23 +340,6 @@ class Executions:
             wait_for_slot=wait_for_slot,
             server_now=server_clock(self._base._requester),
         )
-
-
-def server_clock(requester: Any) -> Callable[[], float]:
-    """The service's time as the client knows it (epoch seconds): the signer's clock with
-    its correction for skew, else the local clock."""
-    signer = getattr(requester, "signer", None)
-    if signer is None:
-        return time.time
-    return lambda: float(signer.clock() + signer.clock_offset)
-
-
-def check_poll(poll: PollPolicy | None) -> PollPolicy:
-    if poll is None:
-        return PollPolicy()
-    if not isinstance(poll, PollPolicy):
-        raise TypeError(f"poll must be a PollPolicy, got {type(poll).__name__}")
-    return poll
 
 
 def _check_ids(job_id: str, execution_id: str) -> None:
@@ -376,19 +355,6 @@ def _execution_path(job_id: str, execution_id: str) -> str:
 def _query_id(field: str, value: Any) -> str:
     path_id(field, value)
     return str(value)
-
-
-def _start_body(job_condition: Any, parameters: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {}
-    condition = None if job_condition is None else check_job_condition(job_condition)
-    if parameters is not None:
-        params = dict(check_parameters(parameters))
-        body["parameters"] = params
-        if condition is None or condition.parameters is None:
-            condition = attrs.evolve(condition or check_job_condition({}), parameters=params)
-    if condition is not None:
-        body["jobCondition"] = unstructure(condition)
-    return body
 
 
 def concurrency_limit(error: BadRequestError) -> BadRequestError:

@@ -9,18 +9,25 @@ import httpx
 
 from .._converter import paused_gc, structure, structure_page, unstructure
 from .._errors import APIStatusError
-from .._pagination import AsyncPager, WalkStats, job_key, walk_items, walk_pages
+from .._pagination import AsyncPager, WalkStats, job_key, walk_pages
 from ..types import Job, JobNode, JobPage, JobStatus, JobType
-from ._base import DEFAULT_PAGE_SIZE, Requester, Resource, decode, expect_done, options
+from ._base import (
+    DEFAULT_PAGE_SIZE,
+    Requester,
+    Resource,
+    decode,
+    expect_done,
+    item_pager,
+    options,
+)
+from ._bodies import job_fields, job_filters, job_nodes
 from ._validate import (
     check_job_condition,
     check_name,
     check_page,
-    check_positive,
     check_walk,
     enum_value,
     path_id,
-    to_model,
 )
 
 __all__ = ["JOBS_PATH", "Jobs"]
@@ -150,22 +157,17 @@ class Jobs:
             ValueError: An argument is invalid (`TypeError` for a wrong type); nothing is sent.
         """
         params = job_filters(name, status)
-        check_walk(page_size, max_items, prefetch, start_page)
-        if not isinstance(dedupe, bool):
-            raise ValueError(f"dedupe must be a bool, got {dedupe!r}")
+        check_walk(page_size, max_items, prefetch, start_page, dedupe=dedupe)
         opts = options(timeout, extra_headers)
-        stats = WalkStats()
-        walk = walk_items(
+        return item_pager(
             self._base._fetcher(JOBS_PATH, params, job_page, opts),
-            key=job_key,
+            job_key,
             page_size=page_size,
             max_items=max_items,
             dedupe=dedupe,
             prefetch=prefetch,
             start_page=start_page,
-            stats=stats,
         )
-        return AsyncPager(walk, stats)
 
     async def get(
         self,
@@ -225,7 +227,7 @@ class Jobs:
             ValueError: An argument is invalid (`TypeError` for a wrong type); nothing is sent.
         """
         body = {"name": check_name(name), "type": enum_value(JobType, type, "type")}
-        body.update(_job_fields(job_condition, max_concurrent_runs, nodes))
+        body.update(job_fields(job_condition, max_concurrent_runs, nodes))
         opts = options(timeout, extra_headers)
         response = await self._base._send("POST", JOBS_PATH, opts, json=body)
         return structure(Job, decode(response, f"POST {JOBS_PATH}"), where=f"POST {JOBS_PATH}")
@@ -269,7 +271,7 @@ class Jobs:
         body: dict[str, Any] = {"type": enum_value(JobType, type, "type")}
         if name is not None:
             body["name"] = check_name(name)
-        body.update(_job_fields(job_condition, max_concurrent_runs, nodes))
+        body.update(job_fields(job_condition, max_concurrent_runs, nodes))
         opts = options(timeout, extra_headers)
         if not self._update_with_put:
             try:
@@ -338,7 +340,7 @@ class Jobs:
             BadRequestError: The service refused the definition.
             ValueError: An argument is invalid (`TypeError` for a wrong type); nothing is sent.
         """
-        body = {"name": check_name(name), "nodes": _nodes(nodes)}
+        body = {"name": check_name(name), "nodes": job_nodes(nodes)}
         path = f"{JOBS_PATH}/verify"
         response = await self._base._send("POST", path, options(timeout, extra_headers), json=body)
         if response.status_code == 204 or not response.content.strip():
@@ -366,59 +368,6 @@ class Jobs:
         path = f"{JOBS_PATH}/{path_id('job_id', job_id)}"
         response = await self._base._send("DELETE", path, options(timeout, extra_headers))
         expect_done(response, f"DELETE {path}")
-
-
-def _job_fields(job_condition: Any, max_concurrent_runs: Any, nodes: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {}
-    if max_concurrent_runs is not None:
-        body["maxConcurrentRuns"] = check_positive(max_concurrent_runs, "max_concurrent_runs")
-    if job_condition is not None:
-        body["jobCondition"] = unstructure(check_job_condition(job_condition))
-    if nodes is not None:
-        body["nodes"] = _nodes(nodes)
-    return body
-
-
-def _nodes(nodes: Any) -> list[dict[str, Any]]:
-    """Job nodes as sent: `JobNode` s, or mappings with ``id``, ``name``, ``type``,
-    ``parent_node_ids`` (or ``parentNodeIds``) and the type-specific keys as the API
-    spells them."""
-    if isinstance(nodes, str | bytes | Mapping) or not isinstance(nodes, Sequence):
-        raise TypeError("nodes must be a sequence of JobNode or mappings")
-    return [unstructure(_node(node, index)) for index, node in enumerate(nodes)]
-
-
-def _node(node: Any, index: int) -> JobNode:
-    if isinstance(node, JobNode):
-        return node
-    if not isinstance(node, Mapping):
-        raise TypeError(f"nodes[{index}] must be a JobNode or a mapping")
-    if not {"id", "name", "type"} <= set(node):
-        raise ValueError(f"nodes[{index}] needs id, name and type")
-    known = {"id", "name", "type", "parent_node_ids", "parentNodeIds", "properties"}
-    properties = {k: v for k, v in node.items() if k not in known}
-    properties.update(node.get("properties") or {})
-    parents = node.get("parent_node_ids", node.get("parentNodeIds", ()))
-    fields = {"id": node["id"], "name": node["name"], "type": node["type"]}
-    return to_model(
-        JobNode,
-        {**fields, "parent_node_ids": tuple(parents), "properties": properties},
-        f"nodes[{index}]",
-    )
-
-
-def job_filters(name: str | None, status: JobStatus | str | None) -> dict[str, str]:
-    """The query of a job listing: a non-empty ``name``, a known ``status``."""
-    params: dict[str, str] = {}
-    if name is not None:
-        if not isinstance(name, str) or not name:
-            raise ValueError(f"name must be a non-empty str or None, got {name!r}")
-        params["name"] = name
-    if status is not None:
-        if not isinstance(status, str):
-            raise ValueError(f"status must be a JobStatus or a str, got {status!r}")
-        params["status"] = enum_value(JobStatus, status, "status", closed=True)
-    return params
 
 
 def job_page(response: httpx.Response, page: int, limit: int) -> JobPage:

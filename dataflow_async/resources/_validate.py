@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -17,14 +17,17 @@ from .._wire import camel
 from ..types import DayOfWeek, JobCondition, TriggerInterval, TriggerRule, TriggerRuleType
 
 __all__ = [
+    "check_flag",
     "check_job_condition",
     "check_name",
     "check_options",
     "check_page",
     "check_positive",
+    "check_sequence",
     "check_trigger_rule",
     "check_walk",
     "enum_value",
+    "optional_text",
     "path_id",
     "to_model",
 ]
@@ -85,17 +88,42 @@ def check_positive(value: Any, field: str, *, minimum: int = 1) -> int:
     return value
 
 
+def check_flag(value: Any, field: str) -> bool:
+    """A bool argument (``TypeError`` for anything else, 0 and 1 included)."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{field} must be a bool, got {value!r}")
+    return value
+
+
+def optional_text(value: Any, field: str) -> str | None:
+    """``None``, or a non-empty str (a query filter)."""
+    if value is not None and (not isinstance(value, str) or not value):
+        raise ValueError(f"{field} must be a non-empty str or None, got {value!r}")
+    return value
+
+
+def check_sequence(value: Any, field: str, of: str) -> None:
+    """A sequence of items, not a str, bytes or mapping (which are sequences or iterable)."""
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Sequence):
+        raise TypeError(f"{field} must be a sequence of {of}")
+
+
 def check_page(page: Any, limit: Any) -> None:
     check_positive(page, "page", minimum=0)
     check_positive(limit, "limit", minimum=1)
 
 
-def check_walk(page_size: Any, max_items: Any, prefetch: Any, start_page: Any = 0) -> None:
+def check_walk(
+    page_size: Any, max_items: Any, prefetch: Any, start_page: Any = 0, *, dedupe: Any = True
+) -> None:
+    """The arguments of a walk over pages or items (``dedupe`` of a walk over items)."""
     check_positive(page_size, "page_size", minimum=1)
     check_prefetch(prefetch)
     check_positive(start_page, "start_page", minimum=0)
     if max_items is not None:
         check_positive(max_items, "max_items", minimum=0)
+    if not isinstance(dedupe, bool):
+        raise ValueError(f"dedupe must be a bool, got {dedupe!r}")
 
 
 def check_options(timeout: Any, extra_headers: Any) -> None:

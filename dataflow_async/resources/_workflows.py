@@ -5,27 +5,26 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import attrs
 import httpx
 
 from .. import _awaiting
-from .._converter import structure, unstructure
+from .._converter import structure
 from .._pagination import AsyncPager
 from .._polling import PollPolicy
 from .._workflow_run import run_workflow
 from ..types import (
     JobExecution,
     Page,
-    TriggerRuleType,
     Workflow,
     WorkflowNode,
-    WorkflowNodeType,
     WorkflowRun,
     WorkflowRunAccepted,
 )
 from ._base import DEFAULT_PAGE_SIZE, Requester, Resource, decode, expect_done, options
-from ._executions import Executions, check_poll, execution_key, server_clock
-from ._validate import check_job_condition, check_name, check_page, enum_value, path_id, to_model
+from ._bodies import workflow_body, workflow_filter
+from ._executions import Executions, execution_key
+from ._validate import check_flag, check_page, path_id
+from ._waiting import check_poll, server_clock
 
 __all__ = ["WORKFLOWS_PATH", "Workflows"]
 
@@ -164,7 +163,7 @@ class Workflows:
             BadRequestError: The service refused the definition.
             ValueError: An argument is invalid (`TypeError` for a wrong type); nothing is sent.
         """
-        body = _workflow_body(name, nodes, is_temp)
+        body = workflow_body(name, nodes, is_temp)
         opts = options(timeout, extra_headers)
         response = await self._base._send("POST", WORKFLOWS_PATH, opts, json=body)
         where = f"POST {WORKFLOWS_PATH}"
@@ -198,7 +197,7 @@ class Workflows:
             ValueError: An argument is invalid (`TypeError` for a wrong type); nothing is sent.
         """
         path = _path(workflow_id)
-        body = _workflow_body(name, nodes, is_temp)
+        body = workflow_body(name, nodes, is_temp)
         response = await self._base._send("PUT", path, options(timeout, extra_headers), json=body)
         return structure(Workflow, decode(response, f"PUT {path}"), where=f"PUT {path}")
 
@@ -281,9 +280,9 @@ class Workflows:
             ValueError: An argument is invalid (`TypeError` for a wrong type); nothing is sent.
         """
         check_page(page, limit)
-        path = f"{_path(workflow_id)}/executions"
+        path, query = f"{_path(workflow_id)}/executions", workflow_filter(filter)
         opts = options(timeout, extra_headers)
-        return await self._base._list_page(path, _filter(filter), JobExecution, opts, page, limit)
+        return await self._base._list_page(path, query, JobExecution, opts, page, limit)
 
     def iter_executions(
         self,
@@ -321,7 +320,7 @@ class Workflows:
         opts = options(timeout, extra_headers)
         return self._base._list_pager(
             path,
-            _filter(filter),
+            workflow_filter(filter),
             JobExecution,
             execution_key,
             opts,
@@ -363,8 +362,7 @@ class Workflows:
         """
         path_id("workflow_id", workflow_id)
         _awaiting.check_timeout(timeout)
-        if not isinstance(cancel_on_abandon, bool):
-            raise TypeError(f"cancel_on_abandon must be a bool, got {cancel_on_abandon!r}")
+        check_flag(cancel_on_abandon, "cancel_on_abandon")
         requester = self._base._requester
         return await run_workflow(
             self,
@@ -379,47 +377,3 @@ class Workflows:
 
 def _path(workflow_id: str) -> str:
     return f"{WORKFLOWS_PATH}/{path_id('workflow_id', workflow_id)}"
-
-
-def _filter(value: Any) -> dict[str, str | int]:
-    if value is None:
-        return {}
-    if not isinstance(value, str) or not value:
-        raise ValueError(f"filter must be a non-empty str or None, got {value!r}")
-    return {"filter": value}
-
-
-def _workflow_body(name: Any, nodes: Any, is_temp: Any) -> dict[str, Any]:
-    if not isinstance(is_temp, bool):
-        raise TypeError(f"is_temp must be a bool, not {type(is_temp).__name__}")
-    if isinstance(nodes, str | bytes | Mapping) or not isinstance(nodes, Sequence):
-        raise TypeError("nodes must be a sequence of WorkflowNode or mappings")
-    if not nodes:
-        raise ValueError("nodes must hold at least the start trigger node")
-    return {
-        "name": check_name(name),
-        "isTemp": is_temp,
-        "nodes": [_node(node, index) for index, node in enumerate(nodes)],
-    }
-
-
-def _node(value: Any, index: int) -> dict[str, Any]:
-    field = f"nodes[{index}]"
-    node = to_model(WorkflowNode, value, field)
-    path_id(f"{field}.id", node.id)
-    parents = node.parent_node_ids
-    if isinstance(parents, str) or not isinstance(parents, Sequence):
-        raise TypeError(f"{field}.parent_node_ids must be a sequence of ids")
-    node = attrs.evolve(
-        node,
-        type=enum_value(WorkflowNodeType, node.type, f"{field}.type"),
-        parent_node_ids=tuple(parents),
-        trigger_rule=None
-        if node.trigger_rule is None
-        else enum_value(TriggerRuleType, node.trigger_rule, f"{field}.trigger_rule"),
-        job_condition=None
-        if node.job_condition is None
-        else check_job_condition(node.job_condition, f"{field}.job_condition"),
-        is_valid=None,
-    )
-    return unstructure(node)

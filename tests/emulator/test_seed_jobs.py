@@ -99,6 +99,15 @@ def test_fields_have_the_api_shapes() -> None:
         assert json.loads(json.dumps(job)) == job
 
 
+def test_last_execution_lies_between_creation_and_update_and_is_its_own_date() -> None:
+    ran = [job for job in make_jobs(2000, seed=4) if job.get("lastExecutionDate") is not None]
+    assert ran
+    for job in ran:
+        executed = dt.datetime.fromisoformat(job["lastExecutionDate"])
+        assert executed <= dt.datetime.fromisoformat(job["updatedDate"])
+    assert any(job["lastExecutionDate"] != job["updatedDate"] for job in ran)
+
+
 def test_newest_first_with_some_equal_creation_dates() -> None:
     created = [j["createdDate"] for j in make_jobs(5000, seed=5)]
     assert created == sorted(created, reverse=True)

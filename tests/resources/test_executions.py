@@ -53,6 +53,17 @@ async def test_start_refuses_bad_arguments_before_sending(
     assert api.requests == []
 
 
+@pytest.mark.parametrize("flag", ["raise_on_failure", "cancel_on_abandon", "wait_for_slot"])
+async def test_run_refuses_a_flag_that_is_not_a_bool_before_sending(
+    client: DataFlowClient, api: ScriptedAPI, flag: str
+) -> None:
+    with pytest.raises(TypeError, match=f"{flag} must be a bool"):
+        await client.executions.run("Qm4tZ8kPw2Ld", **{flag: 1})
+    with pytest.raises(TypeError, match="cancel_on_abandon must be a bool"):
+        await client.workflows.run("Wf3kQ9pLx2Md", cancel_on_abandon="yes")  # type: ignore[arg-type]
+    assert api.requests == []
+
+
 @pytest.mark.parametrize(
     "body",
     [
