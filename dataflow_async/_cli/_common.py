@@ -132,6 +132,8 @@ def list_output(args: argparse.Namespace, view: View[T]) -> tuple[ListWriter[T],
         enabled=table and not args.no_progress and wants_progress(sys.stderr, os.environ),
         noun=view.noun,
     )
+    if progress.enabled:
+        ensure_utf8(sys.stderr)  # the progress line uses an ellipsis
     return writer, progress
 
 

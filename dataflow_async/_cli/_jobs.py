@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 from datetime import datetime
 from typing import Any
 
@@ -27,7 +26,6 @@ from ._session import check_endpoint, make_client
 from ._table import BLUE, CYAN, DIM, GREEN, RED, YELLOW, Column
 from ._terminal import (
     Progress,
-    ensure_utf8,
     interrupts_held,
 )
 
@@ -193,8 +191,6 @@ def cmd_list(args: argparse.Namespace) -> int:
     check_endpoint(args)
     writer, progress = list_output(args, JOB_VIEW)
     table = args.format == "table"
-    if progress.enabled:
-        ensure_utf8(sys.stderr)
     total = asyncio.run(_walk(args, writer, progress, hold=not table))
     with interrupts_held(not table):
         writer.finish(total, limited=args.max_items is not None and total == args.max_items)
