@@ -11,13 +11,13 @@ from ._auth import NcpSignatureAuth
 from ._credentials import Credentials
 from ._lifecycle import AsyncClosing
 from ._loop_guard import drop_connections
-from ._models import Job, JobPage, JobStatus
 from ._pagination import AsyncPager
 from ._requester import DEFAULT_MAX_RESPONSE_BYTES, Requester
 from ._retry import RetryPolicy
 from ._version import __version__
 from .resources import Executions, Jobs, Stats, Triggers, Workflows
 from .resources._validate import check_positive
+from .types import Job, JobPage, JobStatus
 
 __all__ = ["DEFAULT_BASE_URL", "DEFAULT_TIMEOUT", "ENDPOINT_ENV_VAR", "DataFlowClient"]
 
