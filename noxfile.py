@@ -47,7 +47,7 @@ def supported_pythons() -> list[str]:
 
 
 def lowest_pins() -> list[str]:
-    """``name==lower bound`` for every runtime dependency, e.g. ``httpx==0.27.2``."""
+    """``name==lower bound`` for every runtime dependency, e.g. ``httpx==0.28``."""
     requirements = list(PYPROJECT["dependencies"])
     for extra in RUNTIME_EXTRAS:
         requirements += PYPROJECT["optional-dependencies"][extra]
