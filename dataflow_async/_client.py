@@ -59,7 +59,8 @@ class DataFlowClient(AsyncClosing):
             Without it, the client owns one and closes it in `aclose()`.
         profile: The profile of the configure file to read the credentials from.
         max_response_bytes: The cap on each response body, counted after decompression
-            (8 MiB by default; the largest 1000-job page is about 1.1 MB).
+            (8 MiB by default; a 1000-job page stays under 1 MB even with every name at its
+            longest).
 
     Raises:
         TypeError: An argument has the wrong type.
@@ -260,9 +261,9 @@ class DataFlowClient(AsyncClosing):
     ) -> AsyncPager[Job]:
         """Iterate over every matching job, page after page, ``max_items`` at most.
 
-        With ``dedupe`` (the default) a job seen on one of the previous two pages is
-        not yielded again: jobs created during a walk shift later pages, and a job
-        would otherwise come twice. What was dropped is counted in ``.stats``.
+        With ``dedupe`` (the default) a job seen earlier in the walk is not yielded
+        again: jobs created during a walk shift later pages, and a job would otherwise
+        come twice. What was dropped is counted in ``.stats``.
         ``prefetch`` and ``start_page`` (to resume a walk that failed part-way) are as
         for `iter_job_pages`; jobs still come in order, once. Arguments are checked
         now, before the first request.
@@ -272,7 +273,7 @@ class DataFlowClient(AsyncClosing):
             status: Only jobs in this status: a `JobStatus`, or its name in any case.
             page_size: Jobs per request, at least 1.
             max_items: Stop after this many jobs; `None`: all of them.
-            dedupe: Drop a job already yielded from the previous two pages.
+            dedupe: Drop a job already yielded earlier in the walk.
             prefetch: Pages requested ahead of the one being consumed.
             start_page: The page to start from, 0-based.
 
