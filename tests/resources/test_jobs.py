@@ -54,7 +54,7 @@ async def test_create_refuses_bad_arguments_before_sending(
     assert api.requests == []
 
 
-@pytest.mark.parametrize("job_id", ["", "  ", "a/b", "a?b"])
+@pytest.mark.parametrize("job_id", ["", "  ", "a/b", "a?b", ".", ".."])
 async def test_ids_that_would_change_the_path_are_refused(
     client: DataFlowClient, api: ScriptedAPI, job_id: str
 ) -> None:
