@@ -261,9 +261,9 @@ class DataFlowClient(AsyncClosing):
     ) -> AsyncPager[Job]:
         """Iterate over every matching job, page after page, ``max_items`` at most.
 
-        With ``dedupe`` (the default) a job seen on one of the previous two pages is
-        not yielded again: jobs created during a walk shift later pages, and a job
-        would otherwise come twice. What was dropped is counted in ``.stats``.
+        With ``dedupe`` (the default) a job seen earlier in the walk is not yielded
+        again: jobs created during a walk shift later pages, and a job would otherwise
+        come twice. What was dropped is counted in ``.stats``.
         ``prefetch`` and ``start_page`` (to resume a walk that failed part-way) are as
         for `iter_job_pages`; jobs still come in order, once. Arguments are checked
         now, before the first request.
@@ -273,7 +273,7 @@ class DataFlowClient(AsyncClosing):
             status: Only jobs in this status: a `JobStatus`, or its name in any case.
             page_size: Jobs per request, at least 1.
             max_items: Stop after this many jobs; `None`: all of them.
-            dedupe: Drop a job already yielded from the previous two pages.
+            dedupe: Drop a job already yielded earlier in the walk.
             prefetch: Pages requested ahead of the one being consumed.
             start_page: The page to start from, 0-based.
 

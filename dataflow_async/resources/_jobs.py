@@ -144,7 +144,7 @@ class Jobs:
             status: Only jobs in this status: a `JobStatus`, or its name in any case.
             page_size: Items per request, at least 1.
             max_items: Stop after this many items; `None`: all of them.
-            dedupe: Drop a job already yielded from the previous two pages.
+            dedupe: Drop a job already yielded earlier in the walk.
             prefetch: Pages requested ahead of the one being consumed.
             start_page: The page to start from, 0-based (to resume a walk).
             timeout: Seconds, or an `httpx.Timeout`, for this call; `None` uses the client's.
