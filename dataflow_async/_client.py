@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 
 import httpx
 
@@ -308,12 +309,18 @@ def _check_base_url(base_url: str) -> str:
     try:
         url = httpx.URL(base_url)
     except (httpx.InvalidURL, TypeError):
-        raise ValueError(f"base_url must be an absolute http(s) URL, got {base_url!r}") from None
+        shown = _USERINFO.sub("//***@", base_url) if isinstance(base_url, str) else base_url
+        raise ValueError(f"base_url must be an absolute http(s) URL, got {shown!r}") from None
     if url.scheme not in ("http", "https") or not url.host:
-        raise ValueError(f"base_url must be an absolute http(s) URL, got {base_url!r}")
+        shown = _masked_url(base_url)
+        raise ValueError(f"base_url must be an absolute http(s) URL, got {shown!r}")
     if url.query or url.fragment:
-        raise ValueError(f"base_url must not have a query or fragment, got {base_url!r}")
+        shown = _masked_url(base_url)
+        raise ValueError(f"base_url must not have a query or fragment, got {shown!r}")
     return str(url).rstrip("/")
+
+
+_USERINFO = re.compile(r"//[^/?#]*@")
 
 
 def _masked_url(url: str) -> str:

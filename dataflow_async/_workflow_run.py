@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Collection
 from typing import Protocol
 
 from ._awaiting import (
@@ -63,6 +63,8 @@ async def run_workflow(
     triggers = [node.id for node in workflow.nodes if node.type == WorkflowNodeType.TRIGGER]
     trigger_id = triggers[0] if len(triggers) == 1 else None
     since = server_now() - reconcile_window
+    # The window reaches back minutes: an earlier run's executions in it are not this run's.
+    earlier = {e.execution_id for e in await _listed(workflows, workflow_id, None, since, ())}
     ambiguous: AmbiguousWriteError | None = None
     try:
         accepted = await workflows.execute(workflow_id)
@@ -70,7 +72,7 @@ async def run_workflow(
     except AmbiguousWriteError as exc:
         ambiguous = exc
     started = await _find_started(
-        workflows, workflow_id, trigger_id, since, expected, poll, deadline, ambiguous
+        workflows, workflow_id, trigger_id, since, earlier, expected, poll, deadline, ambiguous
     )
     remaining = None if deadline.at is None else max(deadline.remaining() or 0, 1e-9)
     finished = await _wait_all(executions, started, poll, remaining, cancel_on_abandon)
@@ -124,6 +126,7 @@ async def _find_started(
     workflow_id: str,
     trigger_id: str | None,
     since: float,
+    earlier: Collection[str],
     expected: int,
     poll: PollPolicy,
     deadline: Deadline,
@@ -132,13 +135,7 @@ async def _find_started(
     """The run's executions, newest first, once ``expected`` of them are listed."""
     base: float | None = None
     for polls in range(1, FIND_POLLS + 1):
-        found = [
-            e
-            async for e in workflows.iter_executions(workflow_id)
-            if e.created_date is not None
-            and e.created_date.timestamp() >= since
-            and (trigger_id is None or e.trigger_id == trigger_id)
-        ]
+        found = await _listed(workflows, workflow_id, trigger_id, since, earlier)
         if len(found) >= expected:
             found.sort(key=lambda e: e.created_date.timestamp() if e.created_date else 0.0)
             return found[len(found) - expected :]
@@ -153,6 +150,25 @@ async def _find_started(
         f"workflow {workflow_id}: {len(found)} of its {expected} executions appeared "
         f"after {polls} polls; the run goes on on the server"
     )
+
+
+async def _listed(
+    workflows: WorkflowsAPI,
+    workflow_id: str,
+    trigger_id: str | None,
+    since: float,
+    earlier: Collection[str],
+) -> list[JobExecution]:
+    """The workflow's executions created since ``since`` by ``trigger_id`` (``None``:
+    any), but those in ``earlier``."""
+    return [
+        e
+        async for e in workflows.iter_executions(workflow_id)
+        if e.created_date is not None
+        and e.created_date.timestamp() >= since
+        and (trigger_id is None or e.trigger_id == trigger_id)
+        and e.execution_id not in earlier
+    ]
 
 
 def _overall(executions: tuple[JobExecution, ...]) -> ExecutionStatus:

@@ -537,6 +537,19 @@ async def test_a_workflow_run_waits_for_every_execution_it_started(
     assert all(e.is_finished for e in done.executions) and workflows.executed == 1
 
 
+async def test_a_second_workflow_run_is_not_answered_with_the_first(
+    api: FakeExecutions, vt: VirtualTime
+) -> None:
+    workflows = FakeWorkflows(api, 2)
+    first = await run_workflow(workflows, vt)
+    workflows.delay = 2.0  # the second run's executions appear later
+    second = await run_workflow(workflows, vt, reconcile_window=300.0)
+    assert workflows.executed == 2 and len(second.executions) == 2
+    assert not {e.execution_id for e in first.executions} & {
+        e.execution_id for e in second.executions
+    }
+
+
 async def test_a_workflow_run_reports_a_failure(api: FakeExecutions, vt: VirtualTime) -> None:
     api.outcome = ExecutionStatus.FAILED
     done = await run_workflow(FakeWorkflows(api, 2), vt)

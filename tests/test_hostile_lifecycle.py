@@ -96,6 +96,23 @@ def test_repr_masks_a_password_in_base_url(credentials: Credentials) -> None:
     assert client.base_url == "https://user:hunter2@example.test/prefix"  # still usable
 
 
+@pytest.mark.parametrize(
+    "base_url",
+    [
+        "https://user:hunter2@example.test/?x=1",
+        "ftp://user:hunter2@example.test",
+        "https://user:hunter2@[::1",
+    ],
+)
+def test_a_refused_base_url_is_shown_without_its_password(
+    credentials: Credentials, base_url: str
+) -> None:
+    with pytest.raises(ValueError, match="base_url") as info:
+        DataFlowClient(credentials, base_url=base_url)
+    assert "hunter2" not in str(info.value)
+    assert "***@" in str(info.value)
+
+
 def test_repr_without_userinfo_is_unchanged(credentials: Credentials) -> None:
     client = DataFlowClient(credentials, base_url="https://example.test")
     assert "base_url='https://example.test'" in repr(client)

@@ -244,6 +244,27 @@ async def test_a_declared_200_mb_body_is_refused_before_reading(credentials: Cre
                 await client.list_jobs()
 
 
+class _Chunks(httpx.AsyncByteStream):
+    async def __aiter__(self):  # type: ignore[no-untyped-def]
+        yield JOBS_BODY
+
+
+@pytest.mark.parametrize("declared", ["\u00b2".encode("latin-1"), b"9" * 5000])
+async def test_a_content_length_int_cannot_read_is_no_crash(
+    credentials: Credentials, declared: bytes
+) -> None:
+    # h11 refuses such a header itself; a transport of another kind hands it on.
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers=[(b"Content-Length", declared)], stream=_Chunks())
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    client = DataFlowClient(
+        credentials, base_url="http://127.0.0.1:9", http_client=http, retry=NO_RETRY
+    )
+    async with http, client:
+        assert (await client.list_jobs()).jobs == ()
+
+
 async def test_a_body_exactly_at_the_cap_is_accepted(credentials: Credentials) -> None:
     body = JOBS_BODY + b" " * 100
     gz = gzip.compress(body)

@@ -64,6 +64,8 @@ def _job_node(node: Any, index: int) -> JobNode:
     properties = {k: v for k, v in node.items() if k not in known}
     properties.update(node.get("properties") or {})
     parents = node.get("parent_node_ids", node.get("parentNodeIds", ()))
+    if isinstance(parents, str | bytes) or not isinstance(parents, Sequence):
+        raise TypeError(f"nodes[{index}].parent_node_ids must be a sequence of ids")
     fields = {"id": node["id"], "name": node["name"], "type": node["type"]}
     return to_model(
         JobNode,

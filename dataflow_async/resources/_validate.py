@@ -50,6 +50,8 @@ def path_id(kind: str, value: Any) -> str:
         raise ValueError(f"{kind} must not be empty")
     if "/" in value or "?" in value:
         raise ValueError(f"{kind} must not contain '/' or '?', got {value!r}")
+    if value in (".", ".."):  # httpx resolves them as dot segments: another path
+        raise ValueError(f"{kind} must not be '.' or '..', got {value!r}")
     return quote(value, safe="")
 
 

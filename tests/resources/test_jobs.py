@@ -54,7 +54,17 @@ async def test_create_refuses_bad_arguments_before_sending(
     assert api.requests == []
 
 
-@pytest.mark.parametrize("job_id", ["", "  ", "a/b", "a?b"])
+@pytest.mark.parametrize("parents", ["1760000000001", 1760000000001])
+async def test_node_parents_that_are_not_a_sequence_are_refused(
+    client: DataFlowClient, api: ScriptedAPI, parents: Any
+) -> None:
+    node = {"id": 1760000000002, "name": "dst", "type": "TARGET_OBS", "parentNodeIds": parents}
+    with pytest.raises(TypeError, match=r"nodes\[0\].parent_node_ids"):
+        await client.jobs.create(name="ok_name", type="VISUAL", nodes=[node])
+    assert api.requests == []
+
+
+@pytest.mark.parametrize("job_id", ["", "  ", "a/b", "a?b", ".", ".."])
 async def test_ids_that_would_change_the_path_are_refused(
     client: DataFlowClient, api: ScriptedAPI, job_id: str
 ) -> None:
