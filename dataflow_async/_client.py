@@ -17,6 +17,7 @@ from ._requester import DEFAULT_MAX_RESPONSE_BYTES, Requester
 from ._retry import RetryPolicy
 from ._version import __version__
 from .resources import Executions, Jobs, Stats, Triggers, Workflows
+from .resources._base import DEFAULT_PAGE_SIZE
 from .resources._validate import check_positive
 from .types import Job, JobPage, JobStatus
 
@@ -28,8 +29,6 @@ ENDPOINT_ENV_VAR = "DATAFLOW_ASYNC_ENDPOINT"
 """Environment variable naming the endpoint when ``base_url`` is not given."""
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 """30 s per read/write/pool wait, 10 s to connect."""
-DEFAULT_PAGE_SIZE = 1000
-_STATUSES: dict[str, JobStatus] = {s.value: s for s in JobStatus}
 
 
 class DataFlowClient(AsyncClosing):
