@@ -15,6 +15,7 @@ from ._loop_guard import drop_connections
 from ._pagination import AsyncPager
 from ._requester import DEFAULT_MAX_RESPONSE_BYTES, Requester
 from ._retry import RetryPolicy
+from ._tls import shared_ssl_context
 from ._version import __version__
 from .resources import Executions, Jobs, Stats, Triggers, Workflows
 from .resources._base import DEFAULT_PAGE_SIZE
@@ -111,6 +112,7 @@ class DataFlowClient(AsyncClosing):
         self._owns_http_client = http_client is None
         if http_client is None:
             http_client = httpx.AsyncClient(
+                verify=shared_ssl_context(),
                 timeout=request_timeout or DEFAULT_TIMEOUT,
                 headers={"User-Agent": f"dataflow-async/{__version__}"},
             )

@@ -30,7 +30,9 @@ from .types import Job, Page
 __all__ = [
     "make_converter",
     "make_fast_converter",
+    "misfit_error",
     "paused_gc",
+    "raw_page",
     "structure",
     "structure_jobs",
     "structure_page",
@@ -140,23 +142,56 @@ def structure_page(item_cls: type[T], body: Any, *, page: int, limit: int, where
         UnexpectedResponseError: the body is not such an object, or an item does not fit
             ``item_cls`` (the message gives its JSON path, e.g. ``$.list[3].createdDate``).
     """
+    raw = raw_page(body, page=page, limit=limit, where=where)
+    hook = item_hook(item_cls)
+    try:
+        structured = tuple([hook(item) for item in raw.items])
+    except Exception:
+        for index, item in enumerate(raw.items):  # the first misfit, named by its path
+            try:
+                hook(item)
+            except Exception:
+                raise misfit_error(item_cls, item, f"$.list[{index}]", where) from None
+        raise  # pragma: no cover - the hook is deterministic
+    return Page(items=structured, count=raw.count, page=raw.page, limit=raw.limit)
+
+
+@attrs.frozen(slots=True)
+class RawPage:
+    """A list response's page as decoded: its items not yet structured."""
+
+    items: list[Any]
+    count: int
+    page: int
+    limit: int
+
+
+def raw_page(body: Any, *, page: int, limit: int, where: str) -> RawPage:
+    """The items (still JSON) and the numbers of a list response, as `structure_page`
+    reads them; `UnexpectedResponseError` if the body is not such an object."""
     items = body.get("list") if type(body) is dict else None
     if type(items) is not list:
         raise UnexpectedResponseError(f"{where} answered {_shape(body)}")
-    hook: Callable[[Any], T] = _FAST.get_structure_hook(item_cls)  # type: ignore[assignment]
-    try:
-        structured = tuple([hook(item) for item in items])
-    except Exception:
-        why = _first_misfit(item_cls, items)
-        raise UnexpectedResponseError(
-            f"{where} sent a {item_cls.__name__} that does not fit: {why}"
-        ) from None
-    return Page(
-        items=structured,
-        count=_int_or(body.get("count"), len(structured)),
-        page=_int_or(body.get("page"), page),
-        limit=_int_or(body.get("limit"), limit),
+    return RawPage(
+        items,
+        _int_or(body.get("count"), len(items)),
+        _int_or(body.get("page"), page),
+        _int_or(body.get("limit"), limit),
     )
+
+
+def item_hook(cls: type[T]) -> Callable[[Any], T]:
+    """The fast structure hook of ``cls``, called with the JSON value alone; any exception
+    means the value does not fit (`misfit_error` says where)."""
+    hook: Callable[[Any], T] = _FAST.get_structure_hook(cls)  # type: ignore[assignment]
+    return hook
+
+
+def misfit_error(cls: type[Any], item: Any, path: str, where: str) -> UnexpectedResponseError:
+    """The error for an ``item`` at ``path`` that does not fit ``cls``, naming each bad
+    value by its JSON path (``$.list[3].createdDate: ...``)."""
+    why = _why(cls, item, path)
+    return UnexpectedResponseError(f"{where} sent a {cls.__name__} that does not fit: {why}")
 
 
 def _shape(body: Any) -> str:

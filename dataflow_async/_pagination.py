@@ -23,6 +23,7 @@ __all__ = [
     "AsyncPager",
     "FetchPage",
     "FinishPage",
+    "Kept",
     "LimitedFetch",
     "PageLike",
     "WalkStats",
@@ -296,22 +297,40 @@ async def walk_items(
             if left is not None:
                 if len(items) >= left:
                     stats.jobs += left
-                    yield items[:left]
+                    yield _head(items, left)
                     return
                 left -= len(items)
             stats.jobs += len(items)
             yield items
 
 
+class Kept(list[T]):
+    """The items of a page that were kept, with their ``positions`` in the page."""
+
+    __slots__ = ("positions",)
+
+    def __init__(self, items: list[T], positions: list[int]) -> None:
+        super().__init__(items)
+        self.positions = positions
+
+
 def _drop(
     items: Sequence[T], repeats: list[int], key: Callable[[T], Hashable], stats: WalkStats
-) -> list[T]:
+) -> Kept[T]:
     """``items`` without those at ``repeats``, which are counted in ``stats``."""
     stats.duplicates_dropped += len(repeats)
     room = MAX_DROPPED_IDS - len(stats.dropped_job_ids)
     stats.dropped_job_ids.extend(key(items[position]) for position in repeats[:room])
     dropped = set(repeats)
-    return [item for position, item in enumerate(items) if position not in dropped]
+    positions = [position for position in range(len(items)) if position not in dropped]
+    return Kept([items[position] for position in positions], positions)
+
+
+def _head(items: Sequence[T], n: int) -> Sequence[T]:
+    """The first ``n`` of ``items``, keeping their positions in the page."""
+    if isinstance(items, Kept):
+        return Kept(items[:n], items.positions[:n])
+    return items[:n]
 
 
 def walk_jobs(

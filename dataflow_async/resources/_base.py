@@ -4,16 +4,17 @@ deletes and cancels, and paging generic over the item type."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol, TypeVar
 
 import httpx
 
-from .._converter import paused_gc, structure_page
+from .._converter import RawPage, paused_gc, raw_page, structure_page
 from .._errors import UnexpectedResponseError
 from .._json import JSONDecodeError, loads
-from .._pagination import AsyncPager, FetchPage, LimitedFetch, PageLike, WalkStats, walk_items
+from .._pagination import AsyncPager, FetchPage, LimitedFetch, WalkStats, walk_items
 from .._status import excerpt
+from .._structured import StructuredPager, raw_key
 from ..types import Page
 from ._validate import check_options, check_walk
 
@@ -146,7 +147,7 @@ class Resource:
         path: str,
         params: Mapping[str, str | int],
         item_cls: type[T],
-        key: Callable[[T], str],
+        key_field: str,
         opts: Options,
         *,
         page_size: int,
@@ -155,12 +156,15 @@ class Resource:
         dedupe: bool = True,
         start_page: int = 0,
     ) -> AsyncPager[T]:
-        """Every item of a list operation, page after page (checked now, sent later)."""
+        """Every item of a list operation, page after page (checked now, sent later);
+        items are told apart by their ``key_field``."""
         check_walk(page_size, max_items, prefetch, start_page, dedupe=dedupe)
-        finish = functools.partial(_finish_page, item_cls, "GET " + path)
+        where = "GET " + path
         return item_pager(
-            self._fetcher(path, params, finish, opts),
-            key,
+            self._fetcher(path, params, functools.partial(finish_raw_page, where), opts),
+            item_cls,
+            key_field,
+            where,
             page_size=page_size,
             max_items=max_items,
             dedupe=dedupe,
@@ -184,8 +188,10 @@ class Resource:
 
 
 def item_pager(
-    fetch: FetchPage[PageLike[T]],
-    key: Callable[[T], Hashable],
+    fetch: FetchPage[RawPage],
+    item_cls: type[T],
+    key_field: str,
+    where: str,
     *,
     page_size: int,
     max_items: int | None,
@@ -193,11 +199,13 @@ def item_pager(
     prefetch: int,
     start_page: int,
 ) -> AsyncPager[T]:
-    """The pager of a walk over items, its arguments already checked (`check_walk`)."""
+    """The pager of a walk over items of ``item_cls``, told apart by ``key_field``, its
+    arguments already checked (`check_walk`). Items are structured as they are reached
+    (see `StructuredPager`)."""
     stats = WalkStats()
     walk = walk_items(
         fetch,
-        key=key,
+        key=raw_key(item_cls, key_field),
         page_size=page_size,
         max_items=max_items,
         dedupe=dedupe,
@@ -205,7 +213,12 @@ def item_pager(
         start_page=start_page,
         stats=stats,
     )
-    return AsyncPager(walk, stats)
+    return StructuredPager(walk, stats, item_cls, where)
+
+
+def finish_raw_page(where: str, response: httpx.Response, page: int, limit: int) -> RawPage:
+    """Decode a list response into its raw items and numbers (see `raw_page`)."""
+    return raw_page(decode(response, where), page=page, limit=limit, where=where)
 
 
 def _finish_page(

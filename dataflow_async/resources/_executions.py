@@ -26,10 +26,6 @@ __all__ = ["Executions", "concurrency_limit"]
 _CONCURRENCY = re.compile(r"concurren|maxconcurrentruns", re.IGNORECASE)
 
 
-def execution_key(execution: JobExecution) -> str:
-    return execution.execution_id
-
-
 class Executions:
     """The operations on a job's executions, as ``client.executions``.
 
@@ -184,7 +180,7 @@ class Executions:
             path,
             {},
             JobExecution,
-            execution_key,
+            "execution_id",
             opts,
             page_size=page_size,
             max_items=max_items,

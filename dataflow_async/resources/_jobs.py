@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -17,6 +18,7 @@ from ._base import (
     Resource,
     decode,
     expect_done,
+    finish_raw_page,
     item_pager,
     options,
 )
@@ -159,9 +161,12 @@ class Jobs:
         params = job_filters(name, status)
         check_walk(page_size, max_items, prefetch, start_page, dedupe=dedupe)
         opts = options(timeout, extra_headers)
+        where = f"GET {JOBS_PATH}"
         return item_pager(
-            self._base._fetcher(JOBS_PATH, params, job_page, opts),
-            job_key,
+            self._base._fetcher(JOBS_PATH, params, functools.partial(finish_raw_page, where), opts),
+            Job,
+            "job_id",
+            where,
             page_size=page_size,
             max_items=max_items,
             dedupe=dedupe,

@@ -18,10 +18,6 @@ __all__ = ["TRIGGERS_PATH", "Triggers"]
 TRIGGERS_PATH = "/api/v1/triggers"
 
 
-def trigger_key(trigger: Trigger) -> str:
-    return trigger.trigger_id
-
-
 class Triggers:
     """The trigger operations, as ``client.triggers``. The API has no update of a
     trigger: delete it and create another.
@@ -94,7 +90,7 @@ class Triggers:
             TRIGGERS_PATH,
             _filters(name),
             Trigger,
-            trigger_key,
+            "trigger_id",
             opts,
             page_size=page_size,
             max_items=max_items,

@@ -22,17 +22,13 @@ from ..types import (
 )
 from ._base import DEFAULT_PAGE_SIZE, Requester, Resource, decode, expect_done, options
 from ._bodies import workflow_body, workflow_filter
-from ._executions import Executions, execution_key
+from ._executions import Executions
 from ._validate import check_flag, check_page, path_id
 from ._waiting import check_poll, server_clock
 
 __all__ = ["WORKFLOWS_PATH", "Workflows"]
 
 WORKFLOWS_PATH = "/api/v1/workflows"
-
-
-def workflow_key(workflow: Workflow) -> str:
-    return workflow.workflow_id
 
 
 class Workflows:
@@ -101,7 +97,7 @@ class Workflows:
             WORKFLOWS_PATH,
             {},
             Workflow,
-            workflow_key,
+            "workflow_id",
             opts,
             page_size=page_size,
             max_items=max_items,
@@ -322,7 +318,7 @@ class Workflows:
             path,
             workflow_filter(filter),
             JobExecution,
-            execution_key,
+            "execution_id",
             opts,
             page_size=page_size,
             max_items=max_items,
