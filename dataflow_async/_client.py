@@ -12,6 +12,7 @@ from ._auth import NcpSignatureAuth
 from ._credentials import Credentials
 from ._lifecycle import AsyncClosing
 from ._loop_guard import drop_connections
+from ._network import use_asyncio_backend
 from ._pagination import AsyncPager
 from ._requester import DEFAULT_MAX_RESPONSE_BYTES, Requester
 from ._retry import RetryPolicy
@@ -29,6 +30,9 @@ DEFAULT_BASE_URL = "https://dataflow.apigw.ntruss.com"
 ENDPOINT_ENV_VAR = "DATAFLOW_ASYNC_ENDPOINT"
 """Environment variable naming the endpoint when ``base_url`` is not given."""
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+POOL_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=5.0)
+"""The connection pool of a client's own httpx client: httpx's defaults (100 connections,
+20 kept alive for 5 s)."""
 """30 s per read/write/pool wait, 10 s to connect."""
 
 
@@ -111,11 +115,14 @@ class DataFlowClient(AsyncClosing):
         request_timeout = _check_timeout(timeout)
         self._owns_http_client = http_client is None
         if http_client is None:
+            context = shared_ssl_context()
             http_client = httpx.AsyncClient(
-                verify=shared_ssl_context(),
+                verify=context,
+                limits=POOL_LIMITS,
                 timeout=request_timeout or DEFAULT_TIMEOUT,
                 headers={"User-Agent": f"dataflow-async/{__version__}"},
             )
+            use_asyncio_backend(http_client, context, POOL_LIMITS)
         self.http_client = http_client
         self._requester = Requester(
             http_client,

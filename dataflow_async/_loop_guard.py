@@ -87,7 +87,11 @@ def _close_stream(stream: Any) -> None:
     last step (closing the socket, dropping the protocol) is run here directly. On a
     loop that is still open, ``abort()`` leaves it to that loop, as usual.
     """
-    transport = getattr(getattr(stream, "_stream", None), "_transport", None)
+    transport = getattr(stream, "_transport", None)  # AsyncioStream (_network)
+    if transport is None:  # httpcore's anyio stream
+        transport = getattr(getattr(stream, "_stream", None), "_transport", None)
+    # Under TLS, the socket's own transport.
+    transport = getattr(getattr(transport, "_ssl_protocol", None), "_transport", transport)
     if not isinstance(transport, asyncio.Transport):
         sock = stream.get_extra_info("socket")
         getattr(sock, "_sock", sock).close()
