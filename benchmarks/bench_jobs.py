@@ -16,6 +16,8 @@ each, the ratios of the minimums to the baselines, and the cost per item:
 - peak memory walking 10,000 and 1,000,000 jobs (each in a fresh process)
 - signing one request
 
+After each walk of the library, a check finds no connection checked out and no task left.
+
 Run: ``make bench`` or ``.venv/bin/python benchmarks/bench_jobs.py [--rounds N] [--quick]``.
 """
 
@@ -213,7 +215,18 @@ async def walk_client(url: str, prefetch: int | None) -> int:
         jobs = client.iter_jobs() if prefetch is None else client.iter_jobs(prefetch=prefetch)
         async for job in jobs:
             seen += job.job_id is not None
+        check_nothing_left(client)
     return seen
+
+
+def check_nothing_left(client: DataFlowClient) -> None:
+    """After a walk: no connection checked out of the pool, no request queued in it, no
+    task left running. ``RuntimeError`` otherwise (the benchmark stops)."""
+    pool = client.http_client._transport._pool  # type: ignore[attr-defined]
+    held = [c for c in pool.connections if not (c.is_idle() or c.is_closed())]
+    tasks = asyncio.all_tasks() - {asyncio.current_task()}
+    if held or pool._requests or tasks:
+        raise RuntimeError(f"left after the walk: {held} {pool._requests} {tasks}")
 
 
 def job_variants(url: str, prefetches: tuple[int, ...], naive: bool = True) -> list[Variant]:
@@ -301,6 +314,7 @@ async def walk_executions(url: str, job_id: str) -> int:
     async with DataFlowClient(Credentials(ACCESS_KEY, SECRET_KEY), base_url=url) as client:
         async for execution in client.executions.iter(job_id):
             seen += execution.execution_id is not None
+        check_nothing_left(client)
     return seen
 
 

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
+import types
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 BENCHMARKS = Path(__file__).parent.parent / "benchmarks"
 
@@ -39,3 +44,37 @@ def test_bench_runs_every_case_quickly() -> None:
 def test_walk_profile_runs() -> None:
     out = run("profile_walk.py", "--jobs", "1000", "--rounds", "1", "--requests", "5")
     assert "structure, GC paused" in out and "GET via cancel-safe send" in out
+
+
+async def test_the_walk_check_finds_what_a_walk_left() -> None:
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import bench_jobs
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+
+    class Connection:
+        def __init__(self, idle: bool) -> None:
+            self.idle = idle
+
+        def is_idle(self) -> bool:
+            return self.idle
+
+        def is_closed(self) -> bool:
+            return False
+
+    pool = types.SimpleNamespace(connections=[Connection(True)], _requests=[])
+    client: Any = types.SimpleNamespace(
+        http_client=types.SimpleNamespace(_transport=types.SimpleNamespace(_pool=pool))
+    )
+    bench_jobs.check_nothing_left(client)  # an idle connection is fine
+    pool.connections.append(Connection(False))
+    with pytest.raises(RuntimeError, match="left after the walk"):
+        bench_jobs.check_nothing_left(client)
+    pool.connections.pop()
+    task = asyncio.ensure_future(asyncio.sleep(1))
+    try:
+        with pytest.raises(RuntimeError, match="left after the walk"):
+            bench_jobs.check_nothing_left(client)
+    finally:
+        task.cancel()
