@@ -65,6 +65,11 @@ async def send_once(
         # both are a response that did not arrive whole.
         message = f"connection failed ({type(exc).__name__}: {exc})"
         return APIConnectionError(message, request=request), clock.written
+    finally:
+        # The request's trace hook holds the clock: with the timer (and through it this
+        # task and its result, the response) the request and the response would form a
+        # cycle, and the body would wait for the cyclic collector.
+        clock.timer = None
     if response.is_redirect or 300 <= response.status_code < 400:
         raise redirect_error(response)
     if response.is_success:

@@ -118,7 +118,15 @@ async def _exchange(
         await read_capped(response, max_bytes)
     finally:
         await _close_uncancelled(response)
+        # httpx's stream refers back to its response: without this the response, and its
+        # body, wait for the cyclic collector, which a walk that frees what it makes may
+        # not run for many pages (peak memory walking 1,000,000 jobs: 45 MiB, 28 without).
+        response.stream = _CLOSED
     return response
+
+
+_CLOSED = httpx.ByteStream(b"")
+"""What a closed response's stream is replaced with (a read of it gives nothing)."""
 
 
 async def _close_uncancelled(response: httpx.Response) -> None:
