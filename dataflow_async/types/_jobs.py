@@ -14,7 +14,8 @@ from ._fields import wire
 __all__ = ["Job", "JobCondition", "JobNode", "JobPage"]
 
 
-@attrs.frozen
+# Not slotted, as `Job`: filled directly by the generated hook (most executions carry one).
+@attrs.frozen(slots=False)
 class JobCondition:
     """A job's execution settings (``jobCondition``; ``runCondition`` in older revisions).
 
