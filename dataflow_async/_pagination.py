@@ -174,7 +174,8 @@ class _Walk(Generic[P]):
         items = page.items
         if self.key is None:
             return None
-        repeats = self.seen.add(map(self.key, items))
+        many = getattr(self.key, "many", None)  # reads a page's keys at once
+        repeats = self.seen.add(many(items) if many else map(self.key, items))
         if repeats is None:
             self.stale = 0
         elif len(repeats) > STALE_SHARE * len(items):
