@@ -4,12 +4,14 @@ Run: ``.venv/bin/python benchmarks/profile_walk.py [--jobs N] [--rounds N]``. St
 emulator in a separate process (see bench_jobs.py) and prints, per page of 1,000 jobs,
 the minimum over interleaved rounds of:
 
-- whole walks: the raw loop, iter_jobs as shipped, without the GC pause, with the GC off
-- decoding a page (orjson, json) and structuring it (GC paused or not)
+- whole walks: the raw loop, iter_jobs as shipped, with the GC off
+- decoding a page (orjson, json) and structuring it whole, as `iter_job_pages` does
+  (GC paused or not)
 - the paginator alone (a fetch that returns a ready page: tasks, prefetch, de-duplication,
   the per-item async iterator), for prefetch 0, 1 and 4
 - sending one small GET through the client's cancel-safe path (a task, a shield, the
-  trace hook, the pool check) against ``http_client.send`` directly
+  trace hook, the pool check) against ``http_client.send`` directly, and through an httpx
+  client of its own (httpx's default network backend, anyio)
 """
 
 from __future__ import annotations
@@ -30,7 +32,6 @@ import httpx
 sys.path.insert(0, str(Path(__file__).parent))
 import bench_jobs as bench
 
-import dataflow_async.resources._jobs as client_module
 from dataflow_async import Credentials, DataFlowClient
 from dataflow_async._cancel_safe import send as cancel_safe_send
 from dataflow_async._converter import paused_gc, structure_jobs
@@ -48,16 +49,12 @@ def best(run: Callable[[], Any], rounds: int) -> float:
     return min(times)
 
 
-async def walk(url: str, *, pause: bool = True, gc_off: bool = False) -> int:
-    saved = client_module.paused_gc
-    if not pause:
-        client_module.paused_gc = contextlib.nullcontext  # type: ignore[assignment]
+async def walk(url: str, *, gc_off: bool = False) -> int:
     if gc_off:
         gc.disable()
     try:
         return await bench.walk_client(url, None)
     finally:
-        client_module.paused_gc = saved
         gc.enable()
 
 
@@ -92,9 +89,11 @@ async def paginate(pages: list[JobPage], prefetch: int) -> int:
     return seen
 
 
-async def requests(url: str, n: int, safe: bool) -> None:
+async def requests(url: str, n: int, safe: bool, anyio: bool = False) -> None:
     async with DataFlowClient(
-        Credentials(bench.ACCESS_KEY, bench.SECRET_KEY), base_url=url
+        Credentials(bench.ACCESS_KEY, bench.SECRET_KEY),
+        base_url=url,
+        http_client=httpx.AsyncClient() if anyio else None,
     ) as client:
         http = client.http_client
         pool = http._transport._pool  # type: ignore[attr-defined]
@@ -124,7 +123,6 @@ def main() -> None:
         walks = {
             "raw loop": lambda: asyncio.run(bench.walk_raw(url, "/api/v1/jobs", None)),
             "iter_jobs as shipped": lambda: asyncio.run(walk(url)),
-            "iter_jobs, no GC pause": lambda: asyncio.run(walk(url, pause=False)),
             "iter_jobs, GC off": lambda: asyncio.run(walk(url, gc_off=True)),
         }
         times: dict[str, list[float]] = {k: [] for k in walks}
@@ -138,6 +136,7 @@ def main() -> None:
         small = args.requests
         safe = best(lambda: asyncio.run(requests(url, small, True)), rounds) / small
         plain = best(lambda: asyncio.run(requests(url, small, False)), rounds) / small
+        anyio = best(lambda: asyncio.run(requests(url, small, False, True)), rounds) / small
     bodies = [loads(p) for p in raw_pages]
     print("per page:")
     count = len(raw_pages)
@@ -164,6 +163,7 @@ def main() -> None:
         print(show(f"paginator, prefetch={prefetch}", best(run, rounds) / count * 1e3))
     print(f"  {'GET via cancel-safe send':32} {safe * 1e3:7.3f}")
     print(f"  {'GET via http_client.send':32} {plain * 1e3:7.3f}")
+    print(f"  {'the same, httpx default backend':32} {anyio * 1e3:7.3f}")
 
 
 if __name__ == "__main__":
