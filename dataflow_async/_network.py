@@ -2,10 +2,10 @@
 
 httpx's default backend reaches asyncio through anyio: every read of 64 KiB enters a
 cancel scope, looks up the current task and the running library several times, and
-pauses and resumes the socket's reader. Against the same emulator (benchmarks/
-bench_jobs.py, 100,000 jobs in pages of 1,000, minimum CPU of 7 interleaved rounds)
-a walk took 500.6 ms with it and 448.0 ms with this backend; a small GET 0.92 ms of
-client CPU against 0.78 ms.
+pauses and resumes the socket's reader. Against the same emulator, a walk of 100,000
+jobs in pages of 1,000 took 500.6 ms of CPU with it and 448.0 ms with this backend
+(minimum of 7 interleaved rounds), a small GET 1.21 ms against 0.98 ms
+(benchmarks/profile_walk.py).
 
 Here a protocol keeps what the socket delivers (reading pauses past `HIGH_WATER`
 unread bytes) and a read takes from it, waiting on one future when it is empty. The

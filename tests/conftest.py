@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -9,6 +10,11 @@ import httpx
 import pytest
 
 from dataflow_async import Credentials, DataFlowClient, RetryPolicy, sign_v2
+
+# A run started in the background of a non-interactive shell inherits SIGINT ignored, and
+# so would the command-line processes whose Ctrl-C the tests check: give it back.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 ACCESS_KEY = "ACCESSKEYEXAMPLE"
 SECRET_KEY = "SECRETKEYEXAMPLE"
