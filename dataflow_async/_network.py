@@ -21,7 +21,7 @@ import select
 import socket
 import ssl
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import httpcore
@@ -233,18 +233,13 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
     ) -> httpcore.AsyncNetworkStream:
         loop = asyncio.get_running_loop()
         local = None if local_address is None else (local_address, 0)
-        try:
-            async with asyncio.timeout(timeout):
-                # No happy_eyeballs_delay: its attempts run as tasks of their own, and a
-                # cancel arriving as one connects left that socket open (Python 3.11).
-                transport, reader = await loop.create_connection(
-                    _Reader, host, port, local_addr=local
-                )
-        except TimeoutError as exc:  # before OSError: TimeoutError is one
-            raise httpcore.ConnectTimeout(_describe(exc)) from exc
-        except OSError as exc:
-            raise httpcore.ConnectError(_describe(exc)) from exc
-        return _configured(transport, reader, socket_options)
+        # No happy_eyeballs_delay: its attempts run as tasks of their own, and a cancel
+        # arriving as one connects left that socket open (Python 3.11).
+        return await _connect(
+            lambda: loop.create_connection(_Reader, host, port, local_addr=local),
+            timeout,
+            socket_options,
+        )
 
     async def connect_unix_socket(
         self,
@@ -253,22 +248,27 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
         socket_options: Iterable[SocketOption] | None = None,
     ) -> httpcore.AsyncNetworkStream:
         loop = asyncio.get_running_loop()
-        try:
-            async with asyncio.timeout(timeout):
-                transport, reader = await loop.create_unix_connection(_Reader, path)
-        except TimeoutError as exc:
-            raise httpcore.ConnectTimeout(_describe(exc)) from exc
-        except OSError as exc:
-            raise httpcore.ConnectError(_describe(exc)) from exc
-        return _configured(transport, reader, socket_options)
+        return await _connect(
+            lambda: loop.create_unix_connection(_Reader, path), timeout, socket_options
+        )
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
 
 
-def _configured(
-    transport: asyncio.BaseTransport, reader: _Reader, options: Iterable[SocketOption] | None
+async def _connect(
+    opening: Callable[[], Awaitable[tuple[asyncio.BaseTransport, _Reader]]],
+    timeout: float | None,
+    options: Iterable[SocketOption] | None,
 ) -> AsyncioStream:
+    """Open a connection within ``timeout``, set its socket ``options``."""
+    try:
+        async with asyncio.timeout(timeout):
+            transport, reader = await opening()
+    except TimeoutError as exc:  # before OSError: TimeoutError is one
+        raise httpcore.ConnectTimeout(_describe(exc)) from exc
+    except OSError as exc:
+        raise httpcore.ConnectError(_describe(exc)) from exc
     assert isinstance(transport, asyncio.Transport)
     sock: socket.socket | None = transport.get_extra_info("socket")
     try:

@@ -393,3 +393,23 @@ async def test_requests_cancelled_while_connecting_leave_no_socket_open() -> Non
 async def _walk(client: DataFlowClient) -> None:
     async for _job in client.iter_jobs(page_size=1, prefetch=8):
         pass
+
+
+async def test_a_unix_socket_connects_and_reads(tmp_path: Any) -> None:
+    path = str(tmp_path / "api.sock")
+
+    async def hello(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"hello")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_unix_server(hello, path)
+    try:
+        stream = await AsyncioBackend().connect_unix_socket(path, timeout=5)
+        assert await stream.read(100, timeout=5) == b"hello"
+        await stream.aclose()
+        with pytest.raises(httpcore.ConnectError):
+            await AsyncioBackend().connect_unix_socket(path + ".missing", timeout=5)
+    finally:
+        server.close()
+        await server.wait_closed()
