@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -18,8 +17,6 @@ from ._base import (
     Resource,
     decode,
     expect_done,
-    finish_raw_page,
-    item_pager,
     options,
 )
 from ._bodies import job_fields, job_filters, job_nodes
@@ -158,19 +155,16 @@ class Jobs:
         Raises:
             ValueError: An argument is invalid (`TypeError` for a wrong type); nothing is sent.
         """
-        params = job_filters(name, status)
-        check_walk(page_size, max_items, prefetch, start_page, dedupe=dedupe)
-        opts = options(timeout, extra_headers)
-        where = f"GET {JOBS_PATH}"
-        return item_pager(
-            self._base._fetcher(JOBS_PATH, params, functools.partial(finish_raw_page, where), opts),
+        return self._base._list_pager(
+            JOBS_PATH,
+            job_filters(name, status),
             Job,
             "job_id",
-            where,
+            options(timeout, extra_headers),
             page_size=page_size,
             max_items=max_items,
-            dedupe=dedupe,
             prefetch=prefetch,
+            dedupe=dedupe,
             start_page=start_page,
         )
 
