@@ -4,8 +4,8 @@ A walk over items fetches raw pages (decoded JSON, see `raw_page`), drops repeat
 the items' ids as sent (`raw_key`), and structures the rest `STRUCTURE_AHEAD` at a
 time, when the consumer reaches them. A page's typed items then never live all at
 once: the collector has little to scan (a page of 1,000 frozen jobs made in one go
-cost 0.3 ms of collection a page, about a twelfth of a walk's CPU), and a walk
-holds one group of models, not a page of them.
+cost 0.3 ms of collection a page, about 7 % of a walk's CPU), and a walk holds one
+group of models, not a page of them.
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ T = TypeVar("T")
 
 STRUCTURE_AHEAD = 128
 """Items structured at a time. Measured over 100,000 jobs in pages of 1,000
-(benchmarks/bench_jobs.py, minimum CPU of interleaved rounds): 64 and 256 both gave
-the same walk time within noise, about 6 % under structuring whole pages; one at a
-time (a C-to-Python call per item) saved nothing. Fewer than 350 (700 new objects,
+(minimum CPU of 7 interleaved rounds): groups of 64 and of 256 took 4 % and 7 % less
+than structuring whole pages (the same within noise); one item at a time (a call from
+C, through ``map``, for each) saved nothing. Fewer than 350 (700 new objects,
 the collector's first threshold) keep a group from triggering a collection itself."""
 
 _unkeyed = itertools.count()
@@ -46,8 +46,8 @@ def raw_key(cls: type[Any], field: str) -> RawKey:
 class RawKey:
     """The id under ``name`` of a raw item, or a key of its own (see `raw_key`).
 
-    ``many(items)`` reads a page's ids at once: 0.05 ms less a page of 1,000 than calling
-    it for each item, which only the page with an item that has no string id does.
+    ``many(items)`` reads a page's ids at once, 0.05 ms less a page of 1,000 than a call
+    for each item; a page with an item that has no string id falls back to those calls.
     """
 
     __slots__ = ("_get", "name")
