@@ -207,12 +207,17 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
 
 
 def _readable(transport: asyncio.Transport) -> bool:
-    """Whether the socket has bytes (or its end) the loop has not read yet."""
+    """Whether the socket has bytes (or its end) the loop has not read yet; a socket that
+    cannot be asked counts as readable (the connection is then not reused)."""
     sock = transport.get_extra_info("socket")
     fileno = sock.fileno() if sock is not None else -1
     if fileno < 0:
         return True
-    ready, _, _ = select.select([fileno], [], [], 0)
+    if hasattr(select, "poll"):  # select() refuses descriptors past FD_SETSIZE (1024)
+        poller = select.poll()
+        poller.register(fileno, select.POLLIN)
+        return bool(poller.poll(0))
+    ready, _, _ = select.select([fileno], [], [], 0)  # pragma: no cover - Windows
     return bool(ready)
 
 

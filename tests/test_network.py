@@ -20,7 +20,13 @@ import trustme
 
 from dataflow_async import APITimeoutError, Credentials, DataFlowClient, RetryPolicy
 from dataflow_async._client import POOL_LIMITS
-from dataflow_async._network import HIGH_WATER, AsyncioBackend, AsyncioStream, use_asyncio_backend
+from dataflow_async._network import (
+    HIGH_WATER,
+    AsyncioBackend,
+    AsyncioStream,
+    _readable,
+    use_asyncio_backend,
+)
 
 from .conftest import ACCESS_KEY, SECRET_KEY, job_json, page_json
 from .hostile import closed_port
@@ -413,3 +419,15 @@ async def test_a_unix_socket_connects_and_reads(tmp_path: Any) -> None:
     finally:
         server.close()
         await server.wait_closed()
+
+
+def test_a_descriptor_past_select_s_limit_is_asked_without_error() -> None:
+    class FarSocket:
+        def fileno(self) -> int:
+            return 5000  # past FD_SETSIZE, and open nowhere: counts as readable
+
+    class Transport:
+        def get_extra_info(self, name: str) -> Any:
+            return FarSocket() if name == "socket" else None
+
+    assert _readable(Transport()) is True  # type: ignore[arg-type]
