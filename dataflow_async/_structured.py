@@ -133,6 +133,8 @@ class StructuredPager(AsyncPager[T]):
                 positions = getattr(self._raw, "positions", None)
                 index = at + offset if positions is None else positions[at + offset]
                 self._error = misfit_error(self._cls, item, f"$.list[{index}]", self._where)
+                # The walk counted the whole batch as yielded: only those before it are.
+                self.stats.jobs -= len(self._raw) - (at + offset)
                 break
         return made
 

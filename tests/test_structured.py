@@ -81,10 +81,11 @@ async def test_bad_item_ends_the_walk_after_every_item_before_it(
 ) -> None:
     # On the second page (of 400), so that a page before it went through whole.
     bad = job_json(400 + position, createdDate="yesterday")
-    ids, error, _ = await walk(
+    ids, error, pager = await walk(
         listing(1200, {400 + position: bad}), page_size=400, prefetch=prefetch
     )
     assert ids == [f"job{i:09d}" for i in range(400 + position)]
+    assert pager.stats.jobs == pager.stats.items == len(ids)
     assert isinstance(error, UnexpectedResponseError)
     assert f"$.list[{position}].createdDate" in str(error)
     assert "GET /api/v1/jobs sent a Job that does not fit" in str(error)
@@ -114,7 +115,7 @@ async def test_bad_item_after_dropped_repeats_is_named_by_its_place_in_the_page(
 
     ids, error, pager = await walk(serve, page_size=5)
     assert ids == [f"job{i:09d}" for i in range(7)]
-    assert pager.stats.duplicates_dropped == 2
+    assert pager.stats.duplicates_dropped == 2 and pager.stats.jobs == 7
     assert isinstance(error, UnexpectedResponseError)
     assert "$.list[4]" in str(error)
 
