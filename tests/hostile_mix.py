@@ -5,7 +5,7 @@ deletes, and for each request draws one of ``KINDS`` (``normal`` most often): re
 to another origin, trickled and endless bodies, a gzip bomb, oversized bodies, pages
 that ignore ``page`` or are silently capped under a lying total, absurd ``Retry-After``
 and ``Date`` headers, deep or malformed JSON, escape sequences in fields, 5xx and
-connection resets.
+connection resets. A draw prefers the kinds not served yet, so every kind comes early.
 """
 
 from __future__ import annotations
@@ -70,10 +70,16 @@ class MixServer(RawServer):
 
     def _draw(self, method: bytes, listing: bool) -> str:
         if method == b"POST":
-            return self.rng.choice(POST_KINDS) if self.rng.random() < 2 * self.rate else "normal"
+            return self._pick(POST_KINDS) if self.rng.random() < 2 * self.rate else "normal"
         if self.rng.random() >= self.rate:
             return "normal"
-        return self.rng.choice(EVERY_ROUTE + LISTS_ONLY if listing else EVERY_ROUTE)
+        return self._pick(EVERY_ROUTE + LISTS_ONLY if listing else EVERY_ROUTE)
+
+    def _pick(self, kinds: tuple[str, ...]) -> str:
+        # Kinds not served yet first: with requests arriving in a varying order, a plain
+        # draw left one of 15 kinds unserved in about one short run in twelve.
+        fresh = [kind for kind in kinds if kind not in self.faults]
+        return self.rng.choice(fresh or kinds)
 
     async def _answer(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, head: bytes
