@@ -28,6 +28,8 @@ from ._wire import explain, json_name, make_reference_converter, unstructure
 from .types import Job, Page
 
 __all__ = [
+    "RawPage",
+    "item_hook",
     "make_converter",
     "make_fast_converter",
     "misfit_error",
@@ -103,17 +105,19 @@ def structure_jobs(items: list[Any]) -> tuple[Job, ...]:
     try:
         return tuple(map(_structure_job, items))
     except Exception:
-        raise ValueError(_first_misfit(Job, items)) from None
+        index = _first_misfit(Job, items)
+        raise ValueError(_why(Job, items[index], f"$.list[{index}]")) from None
 
 
-def _first_misfit(cls: type[Any], items: list[Any]) -> str:
+def _first_misfit(cls: type[Any], items: list[Any]) -> int:
+    """The position of the first of ``items`` that does not fit ``cls`` (one does)."""
     hook = _FAST.get_structure_hook(cls)
     for index, item in enumerate(items):
         try:
             hook(item, cls)
         except Exception:
-            return _why(cls, item, f"$.list[{index}]")
-    return "the list could not be read"  # pragma: no cover - the hook is deterministic
+            return index
+    raise AssertionError("every item fits")  # pragma: no cover - the hook is deterministic
 
 
 def structure(cls: type[T], data: Any, *, where: str) -> T:
@@ -126,9 +130,7 @@ def structure(cls: type[T], data: Any, *, where: str) -> T:
     try:
         made: T = _FAST.get_structure_hook(cls)(data, cls)
     except Exception:
-        raise UnexpectedResponseError(
-            f"{where} sent a {cls.__name__} that does not fit: {_why(cls, data, '$')}"
-        ) from None
+        raise misfit_error(cls, data, "$", where) from None
     return made
 
 
@@ -147,12 +149,8 @@ def structure_page(item_cls: type[T], body: Any, *, page: int, limit: int, where
     try:
         structured = tuple([hook(item) for item in raw.items])
     except Exception:
-        for index, item in enumerate(raw.items):  # the first misfit, named by its path
-            try:
-                hook(item)
-            except Exception:
-                raise misfit_error(item_cls, item, f"$.list[{index}]", where) from None
-        raise  # pragma: no cover - the hook is deterministic
+        index = _first_misfit(item_cls, raw.items)
+        raise misfit_error(item_cls, raw.items[index], f"$.list[{index}]", where) from None
     return Page(items=structured, count=raw.count, page=raw.page, limit=raw.limit)
 
 
