@@ -7,9 +7,16 @@ One machinery for every list operation: it knows pages only by ``.items``, ``.co
 from __future__ import annotations
 
 import operator
-from collections.abc import AsyncGenerator, Callable, Hashable, Iterator, Sequence
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Hashable,
+    Sequence,
+)
 from contextlib import aclosing
-from typing import Any, Generic, Protocol, Self, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import attrs
 
@@ -27,6 +34,7 @@ __all__ = [
     "LimitedFetch",
     "PageLike",
     "WalkStats",
+    "hand_out",
     "job_key",
     "walk_items",
     "walk_jobs",
@@ -101,31 +109,44 @@ class AsyncPager(AsyncClosing, Generic[T]):
     ``stats`` counts what the walk has done.
 
     It draws batches (a page's items, or a page) from an async generator and hands
-    out their items one by one, so that an item costs no trip through the generator.
+    out their items from an async generator of its own, which ``async for`` iterates
+    directly: a step of a generator runs in C, where an ``async def __anext__`` made a
+    coroutine for every item (6 % of a 100,000-job walk's CPU, min of 9 rounds).
     """
 
-    __slots__ = ("_batches", "_items", "stats")
+    __slots__ = ("_items", "stats")
 
-    def __init__(self, batches: AsyncGenerator[Sequence[T], None], stats: WalkStats) -> None:
-        self._batches = batches
-        self._items: Iterator[T] = iter(())
+    def __init__(
+        self,
+        batches: AsyncGenerator[Sequence[T], None],
+        stats: WalkStats,
+        items: AsyncGenerator[T, None] | None = None,
+    ) -> None:
+        # The generator does not refer to the pager: a pager dropped mid-walk is freed
+        # (and its walk closed) at once, without waiting for the cycle collector.
+        self._items = hand_out(batches) if items is None else items
         self.stats = stats
 
-    def __aiter__(self) -> Self:
-        return self
+    def __aiter__(self) -> AsyncIterator[T]:
+        return self._items
 
-    async def __anext__(self) -> T:
-        for item in self._items:
-            return item
-        while True:
-            self._items = iter(await self._batches.__anext__())
-            for item in self._items:
-                return item
+    def __anext__(self) -> Awaitable[T]:
+        return self._items.__anext__()
 
     async def aclose(self) -> None:
         """Stop the walk; no request is left in flight."""
-        self._items = iter(())
-        await self._batches.aclose()
+        # The generator closes the batches; one never started had none in flight.
+        await self._items.aclose()
+
+
+async def hand_out(batches: AsyncGenerator[Sequence[T], None]) -> AsyncGenerator[T, None]:
+    """The items of every batch, in order; the batches are closed at the end."""
+    try:
+        async for batch in batches:
+            for item in batch:
+                yield item
+    finally:
+        await batches.aclose()
 
 
 def check_prefetch(prefetch: int) -> None:

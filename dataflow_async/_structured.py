@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 import operator
-from collections.abc import AsyncGenerator, Hashable, Sequence
+from collections.abc import AsyncGenerator, Callable, Hashable, Sequence
 from typing import Any, TypeVar
 
 import attrs
@@ -82,7 +82,7 @@ class StructuredPager(AsyncPager[T]):
     handed out; requests sent ahead are cancelled then.
     """
 
-    __slots__ = ("_at", "_cls", "_error", "_hook", "_raw", "_where")
+    __slots__ = ()
 
     def __init__(
         self,
@@ -91,55 +91,45 @@ class StructuredPager(AsyncPager[T]):
         item_cls: type[T],
         where: str,
     ) -> None:
-        super().__init__(batches, stats)
-        self._cls = item_cls
-        self._hook = item_hook(item_cls)
-        self._where = where
-        self._raw: Sequence[Any] = ()
-        self._at = 0
-        self._error: UnexpectedResponseError | None = None
+        super().__init__(batches, stats, _structured(batches, item_cls, where, stats))
 
-    async def __anext__(self) -> T:
-        for item in self._items:
-            return item
-        while True:
-            if self._error is not None:
-                error, self._error = self._error, None
-                await self.aclose()
-                raise error
-            raw, at = self._raw, self._at
-            if at >= len(raw):
-                raw = self._raw = await self._batches.__anext__()
-                at = 0
-            self._at = at + STRUCTURE_AHEAD
-            group = raw[at : at + STRUCTURE_AHEAD]
-            hook = self._hook
-            try:
-                made = [hook(item) for item in group]
-            except Exception:
-                made = self._until_misfit(group, at)
-            self._items = iter(made)
-            for item in self._items:
-                return item
 
-    def _until_misfit(self, group: Sequence[Any], at: int) -> list[T]:
-        """The items of ``group`` before the first that does not fit; records the error
-        for that one, raised once they have been handed out."""
-        made: list[T] = []
-        for offset, item in enumerate(group):
-            try:
-                made.append(self._hook(item))
-            except Exception:
-                positions = getattr(self._raw, "positions", None)
-                index = at + offset if positions is None else positions[at + offset]
-                self._error = misfit_error(self._cls, item, f"$.list[{index}]", self._where)
-                # The walk counted the whole batch as yielded: only those before it are.
-                self.stats.jobs -= len(self._raw) - (at + offset)
-                break
-        return made
+async def _structured(
+    batches: AsyncGenerator[Sequence[Any], None], cls: type[T], where: str, stats: WalkStats
+) -> AsyncGenerator[T, None]:
+    """Each raw item of every batch as a ``cls``, structured ``STRUCTURE_AHEAD`` at a
+    time; the batches are closed at the end."""
+    hook = item_hook(cls)
+    try:
+        async for raw in batches:
+            for at in range(0, len(raw), STRUCTURE_AHEAD):
+                group = raw[at : at + STRUCTURE_AHEAD]
+                try:
+                    made, error = [hook(item) for item in group], None
+                except Exception:
+                    made, error = _until_misfit(hook, raw, at, cls, where)
+                for item in made:
+                    yield item
+                if error is not None:
+                    # The walk counted the whole batch as yielded: only those before are.
+                    stats.jobs -= len(raw) - at - len(made)
+                    raise error
+    finally:
+        await batches.aclose()
 
-    async def aclose(self) -> None:
-        """Stop the walk; no request is left in flight."""
-        self._raw = ()
-        self._at = 0
-        await super().aclose()
+
+def _until_misfit(
+    hook: Callable[[Any], T], raw: Sequence[Any], at: int, cls: type[T], where: str
+) -> tuple[list[T], UnexpectedResponseError | None]:
+    """The items of ``raw``'s group at ``at`` before the first that does not fit, and
+    the error for that one (every item of the group, and ``None``, if each fits when
+    structured alone)."""
+    made: list[T] = []
+    for offset, item in enumerate(raw[at : at + STRUCTURE_AHEAD]):
+        try:
+            made.append(hook(item))
+        except Exception:
+            positions = getattr(raw, "positions", None)
+            index = at + offset if positions is None else positions[at + offset]
+            return made, misfit_error(cls, item, f"$.list[{index}]", where)
+    return made, None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from typing import Any
 
 import httpx
@@ -142,6 +143,42 @@ async def test_closing_cancels_what_is_in_flight(slow_client: Any, fake_api: Fak
     await pager.aclose()
     assert slow.in_flight == 0 and slow.cancelled == 4
     assert asyncio.all_tasks() == {asyncio.current_task()}
+
+
+async def test_closing_a_page_walk_cancels_what_is_in_flight(
+    slow_client: Any, fake_api: FakeAPI
+) -> None:
+    client, slow = slow_client
+    slow.delays = {p: 5.0 for p in range(2, 10)}
+    fake_api.jobs = [job_json(i) for i in range(100)]
+    pages = client.iter_job_pages(page_size=10, prefetch=4)
+    assert [len((await anext(pages)).items) for _ in range(2)] == [10, 10]
+    assert slow.in_flight == 4
+    await pages.aclose()
+    assert slow.in_flight == 0 and slow.cancelled == 4
+    assert asyncio.all_tasks() == {asyncio.current_task()}
+
+
+@pytest.mark.parametrize("what", ["jobs", "pages"])
+async def test_a_pager_dropped_mid_walk_closes_its_walk_without_the_collector(
+    slow_client: Any, fake_api: FakeAPI, what: str
+) -> None:
+    client, slow = slow_client
+    slow.delays = {p: 5.0 for p in range(2, 10)}
+    fake_api.jobs = [job_json(i) for i in range(100)]
+    gc.disable()  # freed by its reference count alone: no cycle through the pager
+    try:
+        walk = client.iter_jobs if what == "jobs" else client.iter_job_pages
+        pager = walk(page_size=10, prefetch=4)
+        for _ in range(11 if what == "jobs" else 2):
+            await anext(pager)
+        assert slow.in_flight == 4
+        del pager  # the loop's finalizer closes the walk
+        for _ in range(10):
+            await asyncio.sleep(0)
+        assert slow.in_flight == 0 and slow.cancelled == 4
+    finally:
+        gc.enable()
 
 
 async def test_cancelling_the_consumer_cancels_prefetch(

@@ -230,3 +230,44 @@ async def test_responses_are_freed_without_the_cyclic_collector(
     # then may wait for the collector: a cancelled task's traceback is a cycle of its own.
     assert [str(r.request.url) for r in alive if int(r.request.url.params["page"]) <= 5] == []
     assert len(alive) <= prefetch
+
+
+async def test_a_group_that_fails_once_but_fits_item_by_item_is_handed_out_whole(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A hook that fails once (say, out of memory) and then works: the retry item by item
+    # finds no misfit, so every item comes and the walk goes on.
+    real = structured.item_hook
+    failures = [MemoryError("once")]
+
+    def flaky(cls: type[Any]) -> Callable[[Any], Any]:
+        hook = real(cls)
+
+        def once(item: Any) -> Any:
+            if failures:
+                raise failures.pop()
+            return hook(item)
+
+        return once
+
+    monkeypatch.setattr(structured, "item_hook", flaky)
+    ids, error, pager = await walk(listing(300), page_size=200)
+    assert error is None and failures == []
+    assert ids == [f"job{i:09d}" for i in range(300)] and pager.stats.jobs == 300
+
+
+async def test_async_for_and_anext_share_one_walk() -> None:
+    async with RawServer(paged(listing(7))) as server:
+        creds = Credentials(ACCESS_KEY, SECRET_KEY)
+        async with DataFlowClient(creds, base_url=server.url) as client:
+            pager = client.iter_jobs(page_size=3)
+            first = (await anext(pager)).job_id
+            rest = []
+            async for job in pager:
+                rest.append(job.job_id)
+                if len(rest) == 2:
+                    break
+            after = [job.job_id async for job in pager]
+            with pytest.raises(StopAsyncIteration):
+                await anext(pager)
+    assert [first, *rest, *after] == [f"job{i:09d}" for i in range(7)]
