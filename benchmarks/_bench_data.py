@@ -37,6 +37,18 @@ def make_executions(n: int, job_id: str = "benchJob0001", seed: int = 1) -> list
     return made
 
 
+def without_offsets(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``items`` with every date as the first API docs show a job's: milliseconds and no
+    offset (``2023-10-20T13:45:15.000``, read as KST)."""
+    return [
+        {
+            k: v[:19] + ".000" if k.endswith("Date") and type(v) is str else v
+            for k, v in item.items()
+        }
+        for item in items
+    ]
+
+
 def encode_pages(items: list[dict[str, Any]], size: int) -> list[bytes]:
     """List responses of ``size`` items, as compact JSON bytes."""
     n = len(items)

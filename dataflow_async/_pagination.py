@@ -111,7 +111,8 @@ class AsyncPager(AsyncClosing, Generic[T]):
     It draws batches (a page's items, or a page) from an async generator and hands
     out their items from an async generator of its own, which ``async for`` iterates
     directly: a step of a generator runs in C, where an ``async def __anext__`` made a
-    coroutine for every item (6 % of a 100,000-job walk's CPU, min of 9 rounds).
+    coroutine for every item (76 against 109 ns an item handed out, alone; over whole
+    walks of 100,000 jobs the difference was within the noise of 32 walks each).
     """
 
     __slots__ = ("_items", "stats")

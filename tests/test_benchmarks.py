@@ -31,6 +31,7 @@ def test_bench_runs_every_case_quickly() -> None:
     for expected in (
         "signing one request:",
         "2,000 jobs, pages of 1000",
+        "2,000 jobs, dates without offset",
         "2,000 job executions",
         "50 ms per page",
         "peak memory walking 2,000 jobs",

@@ -68,7 +68,13 @@ MODELS = [
 ]
 MODELS += [Everything, EverythingDict, Checked]
 WRONG: list[Any] = [None, 0, 7, 1.5, "", "x", True, False, [], [1], {}, {"a": 1}]
-DATES = ["2025-03-19T15:03:42+09:00", "2025-03-20T05:00:00Z", "2025-03-20T05:00:00", "2025-03-20"]
+DATES = [
+    "2025-03-19T15:03:42+09:00",
+    "2025-03-20T05:00:00Z",
+    "2025-03-20T05:00:00",
+    "2023-10-20T13:45:15.000",
+    "2025-03-20",
+]
 BAD_DATES = ["yesterday", "2025-13-01T00:00:00", "", "2025-03-20T05:00:00+25:00"]
 FAST = make_fast_converter()
 REFERENCE = make_converter()
@@ -177,7 +183,7 @@ def deep(value: Any) -> Any:
     if isinstance(value, dict):
         return (dict, tuple(sorted((k, deep(v)) for k, v in value.items())))
     if isinstance(value, datetime):
-        return (datetime, value.isoformat(), value.utcoffset())
+        return (datetime, value.isoformat(), value.tzname(), value.fold)
     return (type(value), value)
 
 
