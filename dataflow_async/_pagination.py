@@ -101,6 +101,16 @@ class WalkStats:
         return self.jobs
 
 
+async def hand_out(batches: AsyncGenerator[Sequence[T], None]) -> AsyncGenerator[T, None]:
+    """The items of every batch, in order; the batches are closed at the end."""
+    try:
+        async for batch in batches:
+            for item in batch:
+                yield item
+    finally:
+        await batches.aclose()
+
+
 class AsyncPager(AsyncClosing, Generic[T]):
     """An async iterator over pages or items that can be closed early.
 
@@ -119,13 +129,14 @@ class AsyncPager(AsyncClosing, Generic[T]):
 
     def __init__(
         self,
-        batches: AsyncGenerator[Sequence[T], None],
+        batches: AsyncGenerator[Sequence[Any], None],
         stats: WalkStats,
-        items: AsyncGenerator[T, None] | None = None,
+        items: Callable[[AsyncGenerator[Sequence[Any], None]], AsyncGenerator[T, None]] = hand_out,
     ) -> None:
-        # The generator does not refer to the pager: a pager dropped mid-walk is freed
-        # (and its walk closed) at once, without waiting for the cycle collector.
-        self._items = hand_out(batches) if items is None else items
+        # ``items(batches)`` hands the items out (and closes ``batches`` at its end). It
+        # does not refer to the pager: a pager dropped mid-walk is freed (and its walk
+        # closed) at once, without waiting for the cycle collector.
+        self._items = items(batches)
         self.stats = stats
 
     def __aiter__(self) -> AsyncIterator[T]:
@@ -138,16 +149,6 @@ class AsyncPager(AsyncClosing, Generic[T]):
         """Stop the walk; no request is left in flight."""
         # The generator closes the batches; one never started had none in flight.
         await self._items.aclose()
-
-
-async def hand_out(batches: AsyncGenerator[Sequence[T], None]) -> AsyncGenerator[T, None]:
-    """The items of every batch, in order; the batches are closed at the end."""
-    try:
-        async for batch in batches:
-            for item in batch:
-                yield item
-    finally:
-        await batches.aclose()
 
 
 def check_prefetch(prefetch: int) -> None:

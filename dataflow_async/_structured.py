@@ -91,7 +91,7 @@ class StructuredPager(AsyncPager[T]):
         item_cls: type[T],
         where: str,
     ) -> None:
-        super().__init__(batches, stats, _structured(batches, item_cls, where, stats))
+        super().__init__(batches, stats, lambda raw: _structured(raw, item_cls, where, stats))
 
 
 async def _structured(
