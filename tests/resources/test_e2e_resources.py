@@ -30,6 +30,20 @@ pytestmark = pytest.mark.skipif(
 SETTINGS = {"nrn": "nrn:PUB:IAM::1:Role/x", "script_path": "b/scripts/", "log_path": "b/logs/"}
 
 
+def trigger_then_job(trigger: Any, job: Any) -> list[dict[str, Any]]:
+    """Workflow nodes: ``trigger``, then ``job`` (with SETTINGS) after it."""
+    return [
+        {"id": trigger.trigger_id, "name": trigger.name, "type": "TRIGGER"},
+        {
+            "id": job.job_id,
+            "name": job.name,
+            "type": "JOB",
+            "parent_node_ids": [trigger.trigger_id],
+            "job_condition": SETTINGS,
+        },
+    ]
+
+
 @pytest.fixture(params=["G1", "G2"])
 def emu(request: pytest.FixtureRequest) -> Iterator[RunningEmulator]:
     with run_emulator(api_version=request.param) as running:
@@ -80,19 +94,7 @@ async def test_a_workflow_runs_its_jobs(client: DataFlowClient, emu: RunningEmul
     assert [t.trigger_id async for t in client.triggers.iter(name="by_hand")] == [
         trigger.trigger_id
     ]
-    workflow = await client.workflows.create(
-        name="e2e_flow",
-        nodes=[
-            {"id": trigger.trigger_id, "name": trigger.name, "type": "TRIGGER"},
-            {
-                "id": job.job_id,
-                "name": job.name,
-                "type": "JOB",
-                "parent_node_ids": [trigger.trigger_id],
-                "job_condition": SETTINGS,
-            },
-        ],
-    )
+    workflow = await client.workflows.create(name="e2e_flow", nodes=trigger_then_job(trigger, job))
     accepted = await client.workflows.execute(workflow.workflow_id)
     assert accepted.workflow_id == workflow.workflow_id
     runs = [r async for r in client.workflows.iter_executions(workflow.workflow_id)]
@@ -142,16 +144,7 @@ async def test_the_reads_and_changes_not_covered_above(
     assert (await client.triggers.get(trigger.trigger_id)).name == "reads_trigger"
     listed = await client.triggers.list(name="reads_trigger")
     assert [t.trigger_id for t in listed.items] == [trigger.trigger_id]
-    nodes: list[dict[str, Any]] = [
-        {"id": trigger.trigger_id, "name": trigger.name, "type": "TRIGGER"},
-        {
-            "id": job.job_id,
-            "name": job.name,
-            "type": "JOB",
-            "parent_node_ids": [trigger.trigger_id],
-            "job_condition": SETTINGS,
-        },
-    ]
+    nodes = trigger_then_job(trigger, job)
     workflow = await client.workflows.create(name="reads_flow", nodes=nodes)
     renamed = await client.workflows.update(workflow.workflow_id, name="reads_flow_2", nodes=nodes)
     assert renamed.name == "reads_flow_2"
