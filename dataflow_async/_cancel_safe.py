@@ -88,11 +88,11 @@ async def send(
         for callback in (on_written, on_sent):
             if callback is not None:
                 callback()
-        return await _exchange(http_client, request, auth, max_bytes)
+        return await _exchange(http_client, request, auth, max_bytes, None)
     await reclaim_orphaned_connections(pool)
     progress = _Progress(on_sent, on_written)
     request.extensions["trace"] = progress
-    exchange = asyncio.create_task(_exchange(http_client, request, auth, max_bytes))
+    exchange = asyncio.create_task(_exchange(http_client, request, auth, max_bytes, progress))
     try:
         return await asyncio.shield(exchange)
     except asyncio.CancelledError:
@@ -112,12 +112,20 @@ async def _exchange(
     request: httpx.Request,
     auth: httpx.Auth | httpx._client.UseClientDefault,
     max_bytes: int,
+    progress: _Progress | None,
 ) -> httpx.Response:
+    """Send, read the body and close. ``progress`` is given when this runs in a task of
+    its own that `send` no longer cancels once ``progress.releasing``: a close begun
+    then cannot be interrupted, and needs no task of its own (25 us less CPU per
+    request, about 2.5 % of a small GET)."""
     response = await http_client.send(request, auth=auth, stream=True, follow_redirects=False)
     try:
         await read_capped(response, max_bytes)
     finally:
-        await _close_uncancelled(response)
+        if progress is not None and progress.releasing:
+            await response.aclose()
+        else:
+            await _close_uncancelled(response)
         # httpx's stream refers back to its response: without this the response, and its
         # body, wait for the cyclic collector, which a walk that frees what it makes may
         # not run for many pages (peak memory walking 1,000,000 jobs: 45 MiB, 28 without).
@@ -179,19 +187,38 @@ async def read_capped(response: httpx.Response, max_bytes: int) -> None:
     plain = declared.isascii() and declared.isdigit() and len(declared) <= 20
     if decoder is None and plain and int(declared) > max_bytes:
         _too_large(response, max_bytes, f"declares {declared} bytes, more")
+    if decoder is None:
+        await _read_plain(response, max_bytes)
+    else:
+        await _read_decoded(response, decoder, encoding, max_bytes)
+
+
+async def _read_plain(response: httpx.Response, max_bytes: int) -> None:
+    """Read an unencoded body: its chunks joined once (a page in one chunk is not
+    copied), the read stopped as soon as they exceed ``max_bytes``."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_raw():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > max_bytes:
+            _too_large(response, max_bytes, "is longer")
+    response._content = b"".join(chunks)
+
+
+async def _read_decoded(
+    response: httpx.Response, decoder: Any, encoding: str, max_bytes: int
+) -> None:
+    """Read a compressed body, asking ``decoder`` for at most what still fits."""
     body = bytearray()
     async for chunk in response.aiter_raw():
         pending = chunk
         while pending:
-            if decoder is None:
-                body += pending
-                pending = b""
-            else:
-                try:
-                    body += decoder.decompress(pending, max_bytes - len(body) + 1)
-                except zlib.error as exc:
-                    raise httpx.DecodingError(f"{encoding} body cannot be decoded: {exc}") from None
-                pending = decoder.unconsumed_tail
+            try:
+                body += decoder.decompress(pending, max_bytes - len(body) + 1)
+            except zlib.error as exc:
+                raise httpx.DecodingError(f"{encoding} body cannot be decoded: {exc}") from None
+            pending = decoder.unconsumed_tail
             if len(body) > max_bytes:
                 _too_large(response, max_bytes, "is longer")
     response._content = bytes(body)

@@ -47,6 +47,25 @@ def test_walk_profile_runs() -> None:
     assert "structure, GC paused" in out and "GET via cancel-safe send" in out
 
 
+def test_the_revision_comparison_runs_and_checks_each_walk() -> None:
+    out = run("ab_walks.py", "HEAD", ".", "--rounds", "1", "--walks", "2", "--jobs", "1500")
+    assert "walks of 1,500 jobs" in out and "median CPU, b against a:" in out
+    rows = [line.split() for line in out.splitlines() if line.lstrip().startswith(("HEAD", ". "))]
+    assert [row[0] for row in rows] == ["HEAD", "."]
+    assert all(row[-1] == "1" for row in rows)  # the first walk of each process is left out
+
+
+def test_the_revision_comparison_refuses_an_unknown_revision() -> None:
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "ab_walks.py"), "no-such-revision", ".", "--jobs", "10"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode != 0 and "no-such-revision" in done.stderr
+
+
 async def test_the_walk_check_finds_what_a_walk_left() -> None:
     sys.path.insert(0, str(BENCHMARKS))
     try:

@@ -18,7 +18,7 @@ from dataflow_async import (
     RetryPolicy,
     UnexpectedResponseError,
 )
-from tests.conftest import FakeSleep, page_json
+from tests.conftest import FakeSleep, job_json, page_json
 from tests.hostile import RawServer, response_head
 
 NO_RETRY = RetryPolicy(max_retries=0)
@@ -282,6 +282,44 @@ async def test_a_body_exactly_at_the_cap_is_accepted(credentials: Credentials) -
         async with client:
             with pytest.raises(ResponseTooLargeError):
                 await client.list_jobs()
+
+
+def chunked_body(body: bytes, pieces: int):  # type: ignore[no-untyped-def]
+    """Respond with ``body`` in ``pieces`` chunks of the chunked encoding, each written
+    on its own after a pause (so the client reads them apart), no Content-Length."""
+
+    async def respond(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter, head: bytes
+    ) -> None:
+        writer.write(response_head("200 OK", "Transfer-Encoding: chunked"))
+        size = -(-len(body) // pieces)
+        for at in range(0, len(body), size):
+            piece = body[at : at + size]
+            writer.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+            await writer.drain()
+            await asyncio.sleep(0.01)
+        writer.write(b"0\r\n\r\n")
+
+    return respond
+
+
+async def test_a_plain_body_in_chunks_is_read_whole_up_to_the_cap(
+    credentials: Credentials,
+) -> None:
+    jobs = [job_json(i) for i in range(1000)]  # about 330 KB
+    body = httpx.Response(200, json=page_json(jobs)).content
+    for cap, fits in ((len(body), True), (len(body) - 1, False)):
+        async with RawServer(chunked_body(body, 5)) as server:
+            client = DataFlowClient(
+                credentials, base_url=server.url, retry=NO_RETRY, max_response_bytes=cap
+            )
+            async with client, asyncio.timeout(10):
+                if fits:
+                    got = (await client.list_jobs(limit=1000)).jobs
+                    assert [job.job_id for job in got] == [job["jobId"] for job in jobs]
+                else:
+                    with pytest.raises(ResponseTooLargeError, match="is longer"):
+                        await client.list_jobs()
 
 
 async def test_an_error_body_past_the_cap_is_bounded_too(credentials: Credentials) -> None:

@@ -25,6 +25,7 @@ from dataflow_async._network import (
     AsyncioBackend,
     AsyncioStream,
     _readable,
+    _Reader,
     use_asyncio_backend,
 )
 
@@ -108,11 +109,42 @@ async def test_reads_in_order_and_ends_with_empty_bytes(peer: Peer) -> None:
     writer.close()
     got = b""
     while chunk := await stream.read(65536, timeout=5):
-        assert len(chunk) <= 65536
+        assert len(chunk) <= 256 * 1024  # at most what one read of the event loop gives
         got += chunk
     assert got == b"a" * 100_000 + b"b" * 50
     assert await stream.read(65536, timeout=5) == b""
     await stream.aclose()
+
+
+class _Transport(asyncio.Transport):
+    """A transport that records pauses and resumes, and sends nothing."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[str] = []
+
+    def pause_reading(self) -> None:
+        self.calls.append("pause")
+
+    def resume_reading(self) -> None:
+        self.calls.append("resume")
+
+
+async def test_each_received_chunk_is_read_whole_past_max_bytes() -> None:
+    reader = _Reader()
+    transport = _Transport()
+    reader.connection_made(transport)
+    stream = AsyncioStream(transport, reader)
+    chunks = [b"a" * 200_000, b"b" * 70_000, b"c" * 10]
+    for chunk in chunks:
+        reader.data_received(chunk)
+    assert transport.calls == ["pause"]  # 270,010 bytes unread: past the high water mark
+    assert await stream.read(65536) is chunks[0]  # not cut at 65,536, nor copied
+    assert reader.buffered == 70_010 and transport.calls == ["pause"]
+    assert await stream.read(65536) == chunks[1]
+    assert transport.calls == ["pause", "resume"]  # 10 bytes left: under the low water mark
+    assert await stream.read(1) == chunks[2]
+    assert reader.buffered == 0 and not reader.chunks
 
 
 async def test_a_silent_server_times_the_read_out(peer: Peer) -> None:
