@@ -313,3 +313,38 @@ async def test_a_date_past_year_9999_in_a_401_is_a_typed_error(make: MakeRequest
 
 
 # The total time of an attempt --------------------------------------------------------
+
+
+QUERIES = [
+    {"page": 3, "limit": 1000},
+    {"name": "daily etl/ü", "tag": "a&b=c", "empty": "", "plus": "1+1", "pct": "100%~"},
+    {"disabled": True, "page": 0},  # httpx writes true, not True
+]
+
+
+@pytest.mark.parametrize("params", QUERIES, ids=["numbers", "text to escape", "a boolean"])
+async def test_a_query_goes_out_as_httpx_encodes_params(
+    make: MakeRequester, seen: list[httpx.Request], params: dict[str, str | int]
+) -> None:
+    await make().get("/api/v1/jobs", params=params)
+    expected = httpx.Request("GET", "http://api.test/api/v1/jobs", params=params).url
+    assert seen[0].url.raw_path == expected.raw_path
+    assert dict(seen[0].url.params) == dict(httpx.QueryParams(params))
+
+
+async def test_a_client_s_own_params_are_merged_as_httpx_merges_them(
+    credentials: Credentials, seen: list[httpx.Request]
+) -> None:
+    transport = scripted([], seen)
+    http = httpx.AsyncClient(transport=transport, params={"lang": "ko", "page": "9"})
+    requester = Requester(
+        http,
+        base_url="http://api.test",
+        auth=NcpSignatureAuth(credentials),
+        timeout=httpx.Timeout(5.0),
+        retry=RetryPolicy(max_retries=0),
+    )
+    async with http:
+        await requester.get("/api/v1/jobs", params={"page": 2, "limit": 10})
+    # The request's own value wins over the client's, as with httpx.AsyncClient.get.
+    assert seen[0].url.raw_path == b"/api/v1/jobs?lang=ko&page=2&limit=10"
