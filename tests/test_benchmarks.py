@@ -47,6 +47,17 @@ def test_walk_profile_runs() -> None:
     assert "structure, GC paused" in out and "GET via cancel-safe send" in out
 
 
+def test_the_request_cpu_stack_runs_every_layer() -> None:
+    out = run("request_cpu.py", "--requests", "5", "--rounds", "1")
+    rows = [line for line in out.splitlines() if line.rstrip().endswith("us")]
+    assert [row.split("  ")[1].strip() for row in rows] == [
+        "h11 over an asyncio stream",
+        "+ httpcore's pool",
+        "+ httpx (http_client.send)",
+        "+ the library (jobs.list)",
+    ]
+
+
 def test_the_revision_comparison_runs_and_checks_each_walk() -> None:
     out = run("ab_walks.py", "HEAD", ".", "--rounds", "1", "--walks", "2", "--jobs", "1500")
     assert "walks of 1,500 jobs" in out and "median CPU, b against a:" in out
