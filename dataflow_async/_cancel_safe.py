@@ -36,6 +36,7 @@ from typing import Any
 import httpcore
 import httpx
 
+from ._direct import can_send_directly, send_directly
 from ._errors import ResponseTooLargeError
 
 __all__ = ["pool_slots", "read_capped", "reclaim_orphaned_connections", "send"]
@@ -118,7 +119,10 @@ async def _exchange(
     its own that `send` no longer cancels once ``progress.releasing``: a close begun
     then cannot be interrupted, and needs no task of its own (25 us less CPU per
     request, about 2.5 % of a small GET)."""
-    response = await http_client.send(request, auth=auth, stream=True, follow_redirects=False)
+    if can_send_directly(http_client, auth):
+        response = await send_directly(http_client, request, auth)  # type: ignore[arg-type]
+    else:
+        response = await http_client.send(request, auth=auth, stream=True, follow_redirects=False)
     try:
         await read_capped(response, max_bytes)
     finally:
