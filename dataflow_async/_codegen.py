@@ -30,7 +30,7 @@ import attrs
 from ._wire import KST, _is_tuple_of, _union_args, parse_epoch_ms, wire_name
 from .types._fields import ALIASES, FORMAT, REST
 
-__all__ = ["make_fast_hook"]
+__all__ = ["make_fast_hook", "make_fast_many"]
 
 GetHook = Callable[[Any], Callable[..., Any]]
 _MISSING = object()
@@ -119,12 +119,15 @@ class _Source:
             self.emit(indent, f"{var} = {hook}({var}, {target})")
 
 
-def _compile(source: _Source, name: str, params: str) -> Callable[..., Any]:
+def _compile(
+    source: _Source, name: str, params: str, lines: list[str] | None = None
+) -> Callable[..., Any]:
     # The names the body uses are closure variables of a maker function: a cell lookup
     # per use. (Keyword defaults cost a dict lookup per name on every call: 200 ns a
     # job with 23 names; globals cost a little more per use than cells.)
     names = ", ".join(source.names)
-    body = "".join(f"    {line}\n" for line in [f"def {name}({params}):", *source.lines])
+    lines = source.lines if lines is None else lines
+    body = "".join(f"    {line}\n" for line in [f"def {name}({params}):", *lines])
     text = f"def make({names}):\n{body}    return {name}\n"
     filename = f"<dataflow_async generated {name} {next(_counter)}>"
     # Registered like attrs does, so a traceback through the hook shows its source.
@@ -152,6 +155,25 @@ def make_fast_hook(cls: type[Any], get_hook: GetHook) -> Callable[..., Any]:
     ``get_hook(type)`` gives the hook of a nested model (or of a type this generator does
     not inline). The hook takes ``(data)`` or ``(data, cls)``, as cattrs calls it.
     """
+    return _compile(_model_source(cls, get_hook), "structure", "o, _=None")
+
+
+def make_fast_many(cls: type[Any], get_hook: GetHook) -> Callable[[Any], list[Any]]:
+    """A generated function structuring each item of a list of JSON values into a
+    ``cls``, the loop inside: no call per item (1,500 against 1,560 ns a job in groups of
+    128, Python 3.11). Any exception: an item does not fit (which one, the hook says)."""
+    source = _model_source(cls, get_hook)
+    *body, last = source.lines
+    if not last.startswith("    return "):  # pragma: no cover - every model ends so
+        raise AssertionError(last)
+    lines = ["    made = []", "    keep = made.append", "    for o in items:"]
+    lines += [f"    {line}" for line in body]
+    lines += [f"        keep({last.removeprefix('    return ')})", "    return made"]
+    return _compile(source, "structure_many", "items", lines)
+
+
+def _model_source(cls: type[Any], get_hook: GetHook) -> _Source:
+    """The body of ``cls``'s structure hook: it reads ``o`` and ends with one ``return``."""
     attrs.resolve_types(cls)
     source = _Source(get_hook)
     source.emit(1, "if _type(o) is not dict: raise TypeError('o')")
@@ -169,7 +191,7 @@ def make_fast_hook(cls: type[Any], get_hook: GetHook) -> Callable[..., Any]:
         positional = [f"v{i}" for i, f in enumerate(fields) if not f.kw_only]
         keywords = [f"{f.alias}=v{i}" for i, f in enumerate(fields) if f.kw_only]
         source.emit(1, f"return {make}({', '.join(positional + keywords)})")
-    return _compile(source, "structure", "o, _=None")
+    return source
 
 
 def _plain_init(cls: type[Any]) -> bool:

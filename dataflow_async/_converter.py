@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 import attrs
 import cattrs
 
-from ._codegen import make_fast_hook
+from ._codegen import make_fast_hook, make_fast_many
 from ._errors import UnexpectedResponseError
 from ._wire import explain, json_name, make_reference_converter, unstructure
 from .types import Job, Page
@@ -30,6 +30,7 @@ from .types import Job, Page
 __all__ = [
     "RawPage",
     "item_hook",
+    "items_hook",
     "make_converter",
     "make_fast_converter",
     "misfit_error",
@@ -145,9 +146,8 @@ def structure_page(item_cls: type[T], body: Any, *, page: int, limit: int, where
             ``item_cls`` (the message gives its JSON path, e.g. ``$.list[3].createdDate``).
     """
     raw = raw_page(body, page=page, limit=limit, where=where)
-    hook = item_hook(item_cls)
     try:
-        structured = tuple([hook(item) for item in raw.items])
+        structured = tuple(items_hook(item_cls)(raw.items))
     except Exception:
         index = _first_misfit(item_cls, raw.items)
         raise misfit_error(item_cls, raw.items[index], f"$.list[{index}]", where) from None
@@ -183,6 +183,19 @@ def item_hook(cls: type[T]) -> Callable[[Any], T]:
     means the value does not fit (`misfit_error` says where)."""
     hook: Callable[[Any], T] = _FAST.get_structure_hook(cls)  # type: ignore[assignment]
     return hook
+
+
+_MANY: dict[type[Any], Callable[[Any], list[Any]]] = {}
+
+
+def items_hook(cls: type[T]) -> Callable[[Any], list[T]]:
+    """A function structuring each of a list of JSON values into a ``cls``, as the fast
+    hook does each, the loop inside (see `make_fast_many`); any exception means one
+    does not fit."""
+    many = _MANY.get(cls)
+    if many is None:
+        many = _MANY[cls] = make_fast_many(cls, _FAST.get_structure_hook)
+    return many
 
 
 def misfit_error(cls: type[Any], item: Any, path: str, where: str) -> UnexpectedResponseError:

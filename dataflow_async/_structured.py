@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 import attrs
 
-from ._converter import item_hook, misfit_error
+from ._converter import item_hook, items_hook, misfit_error
 from ._errors import UnexpectedResponseError
 from ._pagination import AsyncPager, WalkStats
 from ._wire import wire_name
@@ -99,13 +99,12 @@ async def _structured(
 ) -> AsyncGenerator[T, None]:
     """Each raw item of every batch as a ``cls``, structured ``STRUCTURE_AHEAD`` at a
     time; the batches are closed at the end."""
-    hook = item_hook(cls)
+    hook, many = item_hook(cls), items_hook(cls)
     try:
         async for raw in batches:
             for at in range(0, len(raw), STRUCTURE_AHEAD):
-                group = raw[at : at + STRUCTURE_AHEAD]
                 try:
-                    made, error = [hook(item) for item in group], None
+                    made, error = many(raw[at : at + STRUCTURE_AHEAD]), None
                 except Exception:
                     made, error = _until_misfit(hook, raw, at, cls, where)
                 for item in made:

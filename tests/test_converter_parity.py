@@ -23,6 +23,7 @@ import attrs
 import pytest
 
 from dataflow_async import types as models
+from dataflow_async._codegen import make_fast_many
 from dataflow_async._converter import _detailed, make_converter, make_fast_converter
 from dataflow_async._wire import explain, wire_name
 from dataflow_async.types._fields import wire
@@ -225,6 +226,24 @@ def test_rejections_name_wire_keys(cls: type[Any]) -> None:
             for message in messages:
                 keys = re.findall(r"\.([A-Za-z_]+)", message.rsplit(" @ ", 1)[1])
                 assert set(keys) <= wire and not set(keys) & snake, message
+
+
+@pytest.mark.parametrize("cls", MODELS, ids=lambda c: c.__name__)
+def test_the_looped_function_agrees_with_the_hook_item_by_item(cls: type[Any]) -> None:
+    many = make_fast_many(cls, FAST.get_structure_hook)
+    rng = random.Random(cls.__name__ + "many")
+    fits, misfits = [], []
+    for _ in range(10):
+        for data in variants(cls, body(cls, rng), rng):
+            (misfits if outcome(FAST, cls, data) == "rejected" else fits).append(data)
+    assert len(fits) > 20 and misfits
+    made = many(fits)
+    assert type(made) is list
+    assert [deep(x) for x in made] == [outcome(FAST, cls, data) for data in fits]
+    assert many([]) == []
+    for misfit in misfits[:: max(1, len(misfits) // 40)]:
+        with pytest.raises(Exception):  # noqa: B017, PT011 - any exception: it does not fit
+            many([*fits[:3], misfit, *fits[3:6]])
 
 
 def test_every_model_has_a_generated_hook() -> None:

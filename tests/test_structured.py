@@ -160,19 +160,19 @@ async def test_structures_at_most_a_group_ahead_of_the_consumer(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     made = 0
-    real = structured.item_hook
+    real = structured.items_hook
 
     def counting(cls: type[Any]) -> Callable[[Any], Any]:
-        hook = real(cls)
+        many = real(cls)
 
-        def count(item: Any) -> Any:
+        def count(items: Any) -> Any:
             nonlocal made
-            made += 1
-            return hook(item)
+            made += len(items)
+            return many(items)
 
         return count
 
-    monkeypatch.setattr(structured, "item_hook", counting)
+    monkeypatch.setattr(structured, "items_hook", counting)
     async with RawServer(paged(listing(1000))) as server:
         creds = Credentials(ACCESS_KEY, SECRET_KEY)
         async with DataFlowClient(creds, base_url=server.url) as client:
@@ -237,20 +237,20 @@ async def test_a_group_that_fails_once_but_fits_item_by_item_is_handed_out_whole
 ) -> None:
     # A hook that fails once (say, out of memory) and then works: the retry item by item
     # finds no misfit, so every item comes and the walk goes on.
-    real = structured.item_hook
+    real = structured.items_hook
     failures = [MemoryError("once")]
 
     def flaky(cls: type[Any]) -> Callable[[Any], Any]:
-        hook = real(cls)
+        many = real(cls)
 
-        def once(item: Any) -> Any:
+        def once(items: Any) -> Any:
             if failures:
                 raise failures.pop()
-            return hook(item)
+            return many(items)
 
         return once
 
-    monkeypatch.setattr(structured, "item_hook", flaky)
+    monkeypatch.setattr(structured, "items_hook", flaky)
     ids, error, pager = await walk(listing(300), page_size=200)
     assert error is None and failures == []
     assert ids == [f"job{i:09d}" for i in range(300)] and pager.stats.jobs == 300
