@@ -22,20 +22,21 @@ from httpx._client import BoundAsyncStream
 
 from ._auth import NcpSignatureAuth
 
-__all__ = ["can_send_directly", "send_directly"]
+__all__ = ["direct_signer", "send_directly"]
 
 _HTTPX_LOG = logging.getLogger("httpx")
 _COOKIE_HEADERS = ("set-cookie", "set-cookie2")
 
 
-def can_send_directly(http_client: httpx.AsyncClient, auth: object) -> bool:
-    """Whether ``send`` would add nothing to sending with ``auth`` through ``http_client``."""
+def direct_signer(http_client: httpx.AsyncClient, auth: object) -> NcpSignatureAuth | None:
+    """``auth`` when ``send`` would add nothing to sending with it through ``http_client``
+    (`send_directly` may), else ``None``."""
     if type(http_client) is not httpx.AsyncClient or type(auth) is not NcpSignatureAuth:
-        return False
+        return None
     hooks = http_client.event_hooks
-    return not (hooks["request"] or hooks["response"] or http_client._mounts) and not (
-        http_client.is_closed
-    )
+    if hooks["request"] or hooks["response"] or http_client._mounts or http_client.is_closed:
+        return None
+    return auth
 
 
 async def send_directly(
@@ -50,7 +51,8 @@ async def send_directly(
         exc.request = request  # as httpx's own send does
         raise
     response.request = request
-    response.stream = BoundAsyncStream(response.stream, response=response, start=started)  # type: ignore[arg-type]
+    assert isinstance(response.stream, httpx.AsyncByteStream)  # as httpx's own send checks
+    response.stream = BoundAsyncStream(response.stream, response=response, start=started)
     if any(name in response.headers for name in _COOKIE_HEADERS):
         http_client.cookies.extract_cookies(response)
     response.default_encoding = http_client._default_encoding

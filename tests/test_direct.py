@@ -18,7 +18,7 @@ from dataflow_async import (
     RetryPolicy,
     ServerError,
 )
-from dataflow_async._direct import can_send_directly, send_directly
+from dataflow_async._direct import direct_signer, send_directly
 from tests.conftest import page_json
 from tests.hostile import RawServer, response_head
 
@@ -152,16 +152,16 @@ async def test_only_the_library_s_signer_on_an_open_plain_client_qualifies(
 ) -> None:
     auth = NcpSignatureAuth(credentials)
     async with httpx.AsyncClient(transport=answering()) as http:
-        assert can_send_directly(http, auth)
-        assert not can_send_directly(http, httpx.USE_CLIENT_DEFAULT)
-        assert not can_send_directly(http, httpx.BasicAuth("a", "b"))
-    assert not can_send_directly(http, auth)  # closed: send says so
+        assert direct_signer(http, auth) is auth
+        assert direct_signer(http, httpx.USE_CLIENT_DEFAULT) is None
+        assert direct_signer(http, httpx.BasicAuth("a", "b")) is None
+    assert direct_signer(http, auth) is None  # closed: send says so
     async with hooked([]) as http:
-        assert not can_send_directly(http, auth)
+        assert direct_signer(http, auth) is None
         http.event_hooks = {"response": http.event_hooks["response"]}
-        assert not can_send_directly(http, auth)  # a response hook alone
+        assert direct_signer(http, auth) is None  # a response hook alone
     async with Recording() as http:
-        assert not can_send_directly(http, auth)
+        assert direct_signer(http, auth) is None
 
 
 async def test_a_client_that_signs_itself_goes_through_send(credentials: Credentials) -> None:
