@@ -18,20 +18,29 @@ import logging
 import time
 
 import httpx
-from httpx._client import BoundAsyncStream
 
 from ._auth import NcpSignatureAuth
+
+try:  # what httpx's send wraps a response's stream in (it sets ``elapsed`` on close)
+    from httpx._client import BoundAsyncStream
+except ImportError:  # pragma: no cover - another httpx layout: send is used
+    BoundAsyncStream = None  # type: ignore[assignment, misc]
 
 __all__ = ["direct_signer", "send_directly"]
 
 _HTTPX_LOG = logging.getLogger("httpx")
 _COOKIE_HEADERS = ("set-cookie", "set-cookie2")
+_LAYOUT = frozenset({"_transport", "_mounts", "_default_encoding"})
 
 
 def direct_signer(http_client: httpx.AsyncClient, auth: object) -> NcpSignatureAuth | None:
     """``auth`` when ``send`` would add nothing to sending with it through ``http_client``
     (`send_directly` may), else ``None``."""
     if type(http_client) is not httpx.AsyncClient or type(auth) is not NcpSignatureAuth:
+        return None
+    # The private names used here are checked, not assumed: with another httpx layout
+    # every request goes through send.
+    if BoundAsyncStream is None or not _LAYOUT.issubset(vars(http_client)):
         return None
     hooks = http_client.event_hooks
     if hooks["request"] or hooks["response"] or http_client._mounts or http_client.is_closed:

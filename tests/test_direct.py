@@ -18,6 +18,7 @@ from dataflow_async import (
     RetryPolicy,
     ServerError,
 )
+from dataflow_async import _direct as direct
 from dataflow_async._direct import direct_signer, send_directly
 from tests.conftest import page_json
 from tests.hostile import RawServer, response_head
@@ -181,3 +182,19 @@ async def test_the_client_s_default_encoding_reads_the_response(credentials: Cre
         with pytest.raises(ServerError) as info:
             await client.list_jobs()
     assert info.value.response is not None and info.value.response.text == "été"
+
+
+async def test_another_httpx_layout_goes_through_send(
+    credentials: Credentials, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    auth = NcpSignatureAuth(credentials)
+    async with httpx.AsyncClient(transport=answering()) as http:
+        assert direct_signer(http, auth) is auth
+        monkeypatch.setattr(direct, "BoundAsyncStream", None)
+        assert direct_signer(http, auth) is None
+        monkeypatch.undo()
+        for name in ("_transport", "_mounts", "_default_encoding"):
+            kept = vars(http).pop(name)
+            assert direct_signer(http, auth) is None, name
+            vars(http)[name] = kept
+        assert direct_signer(http, auth) is auth
